@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { NAME_PATTERN } from './names.js';
+
+export const SCOPES = ['town.read', 'town.write', 'agent.manage', 'admin'] as const;
+export const Scope = z.enum(SCOPES);
+export type Scope = z.infer<typeof Scope>;
+
+export const AgentCliConfig = z
+  .object({
+    name: z.string().optional(),
+    command: z.string().min(1),
+    /** How the prompt reaches the CLI: on stdin, or as a file path after this flag. */
+    prompt_flag: z.string().optional(),
+    workdir: z.string().optional(),
+    env: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+export type AgentCliConfig = z.infer<typeof AgentCliConfig>;
+
+export const ApiKeyEntry = z
+  .object({
+    /** `scrypt$<salt b64>$<hash b64>`, as printed by `townhall keys create`. */
+    hash: z.string().min(1),
+    scopes: z.array(Scope).min(1),
+    name: z.string().optional(),
+  })
+  .strict();
+export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
+
+export const TownConfig = z
+  .object({
+    name: z.string().regex(NAME_PATTERN, 'use 1-64 letters, digits, ".", "_" or "-"'),
+    default_cli: z.string().default('claude'),
+    conductor_cli: z.string().optional(),
+    max_agents: z.number().int().positive().default(10),
+    agent: z
+      .object({
+        idle_timeout_secs: z.number().int().nonnegative().default(300),
+        round_timeout_secs: z.number().int().positive().default(1800),
+        max_rounds: z.number().int().positive().default(10),
+        lease_secs: z.number().int().positive().default(30),
+        auto_claim: z.boolean().default(false),
+      })
+      .strict()
+      .default({ idle_timeout_secs: 300, round_timeout_secs: 1800, max_rounds: 10, lease_secs: 30, auto_claim: false }),
+    agent_clis: z.record(z.string(), AgentCliConfig).default({}),
+    redis: z
+      .object({
+        url: z.string().optional(),
+        socket_path: z.string().default('.tt/redis.sock'),
+      })
+      .strict()
+      .default({ socket_path: '.tt/redis.sock' }),
+    townhall: z
+      .object({
+        bind: z.string().default('127.0.0.1'),
+        rest_port: z.number().int().min(0).max(65535).default(8080),
+        request_timeout_ms: z.number().int().positive().default(30000),
+        body_limit_bytes: z.number().int().positive().default(1024 * 1024),
+        cors_origins: z.array(z.string()).default([]),
+        auth: z
+          .object({
+            mode: z.enum(['none', 'api_key']).default('none'),
+            keys: z.array(ApiKeyEntry).default([]),
+          })
+          .strict()
+          .default({ mode: 'none', keys: [] }),
+        rate_limits: z.record(z.string(), z.number().int().positive()).default({}),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type TownConfig = z.infer<typeof TownConfig>;
+export type TownConfigInput = z.input<typeof TownConfig>;

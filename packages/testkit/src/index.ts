@@ -1,0 +1,2 @@
+export { freePort, startTestRedis, type TestRedis, type TestRedisOptions } from './redis-server.js';
+export { useTestRedis } from './vitest-redis.js';
