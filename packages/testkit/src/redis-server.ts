@@ -80,8 +80,9 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     '',
     '--appendonly',
     'no',
+    // notice level prints the "Ready to accept connections" line we wait for.
     '--loglevel',
-    'warning',
+    'notice',
     '--logfile',
     '',
   ];
@@ -91,9 +92,7 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
   let child = await launch(args);
   const auth = options.password !== undefined ? `:${encodeURIComponent(options.password)}@` : '';
   const url = `redis://${auth}127.0.0.1:${port}`;
-  const socketUrl = socketPath
-    ? `unix://${auth}${socketPath}`
-    : undefined;
+  const socketUrl = socketPath ? `unix://${auth}${socketPath}` : undefined;
   const client = new Redis(port, '127.0.0.1', {
     password: options.password,
     lazyConnect: false,

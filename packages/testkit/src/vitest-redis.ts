@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { type TestRedis, type TestRedisOptions, startTestRedis } from './redis-server.js';
+import { startTestRedis, type TestRedis, type TestRedisOptions } from './redis-server.js';
 
 /**
  * One private redis-server for the calling test file: started before its tests, flushed before each

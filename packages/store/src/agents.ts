@@ -1,0 +1,247 @@
+import {
+  ACTIVE_AGENT_STATES,
+  AGENT_TRANSITIONS,
+  type Agent,
+  type AgentState,
+  type AgentType,
+  agentNotFound,
+  CONDUCTOR_ID,
+  isConductorAlias,
+  isUuid,
+  matchAgentRef,
+  newId,
+  nicknameFor,
+  type SpawnMode,
+  statesLeadingTo,
+  TERMINAL_AGENT_STATES,
+  TinytownError,
+  validateName,
+} from '@tinytown/core';
+import { agentFromHash, type FlatHash, flatToHash } from './codec.js';
+import type { StoreContext } from './context.js';
+import { redisCall } from './errors.js';
+
+export interface RegisterAgentInput {
+  name: string;
+  cli: string;
+  role?: string | null;
+  nickname?: string | null;
+  /** Parent agent: any reference (name, UUID, nickname…). */
+  parent?: string | null;
+  spawnMode?: SpawnMode;
+  agentType?: AgentType;
+}
+
+/** An agent with the lengths of its queues, as listings show it. */
+export interface AgentWithQueues extends Agent {
+  inbox_len: number;
+  urgent_len: number;
+  inflight_len: number;
+}
+
+/** Where a message or task can be addressed: an agent, or the conductor's mailbox. */
+export interface Address {
+  id: string;
+  name: string;
+}
+
+export const CONDUCTOR_ADDRESS: Address = { id: CONDUCTOR_ID, name: 'conductor' };
+
+export interface TransitionResult {
+  agent: Agent;
+  previous: AgentState;
+}
+
+interface TransitionOptions {
+  event?: string;
+  message?: string;
+  activity?: string;
+  stop?: 'kill' | 'close';
+  clearStop?: boolean;
+  resetRounds?: boolean;
+  leaseMs?: number;
+  /** Restrict the allowed starting states further than the state machine does. */
+  from?: readonly AgentState[];
+}
+
+export class Agents {
+  constructor(private readonly ctx: StoreContext) {}
+
+  async register(input: RegisterAgentInput): Promise<Agent> {
+    validateName(input.name, 'agent');
+    if (input.cli.trim() === '') {
+      throw new TinytownError('INVALID_INPUT', 'cli: must not be empty', { field: 'cli' });
+    }
+    const parent = input.parent ? await this.resolve(input.parent) : null;
+    const id = newId();
+    const fields: Record<string, string | null> = {
+      id,
+      name: input.name,
+      nickname: input.nickname?.trim() || nicknameFor(id),
+      role_id: input.role?.trim() || null,
+      parent_agent_id: parent?.id ?? null,
+      spawn_mode: input.spawnMode ?? 'fresh',
+      agent_type: input.agentType ?? 'worker',
+      state: 'starting',
+      cli: input.cli.trim(),
+    };
+    await this.ctx.run('registerAgent', { agent: fields, grace_ms: this.ctx.settings.spawnGraceMs });
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<Agent> {
+    const hash = await redisCall(this.ctx.redis.hgetall(this.ctx.keys.agent(id)));
+    if (!hash.id) throw agentNotFound(id);
+    return agentFromHash(hash);
+  }
+
+  /** Every agent with its queue lengths, in one round trip. */
+  async list(): Promise<AgentWithQueues[]> {
+    const rows = (await this.ctx.run('listAgents', {})) as [string[], number, number, number][];
+    return rows
+      .map(([flat, inbox, urgent, inflight]) => ({
+        ...agentFromHash(flatToHash(flat)),
+        inbox_len: inbox,
+        urgent_len: urgent,
+        inflight_len: inflight,
+      }))
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.name.localeCompare(b.name));
+  }
+
+  /** Finds the agent a reference means (UUID, name, nickname, `Nickname [role]`, short id). */
+  async resolve(ref: string): Promise<Agent> {
+    const wanted = ref.trim();
+    if (wanted === '') throw agentNotFound(ref);
+    if (isUuid(wanted)) return this.get(wanted.toLowerCase());
+    const byName = await redisCall(this.ctx.redis.hget(this.ctx.keys.agentNames, wanted.toLowerCase()));
+    if (byName) {
+      const hash: FlatHash = await redisCall(this.ctx.redis.hgetall(this.ctx.keys.agent(byName)));
+      if (hash.id) return agentFromHash(hash);
+    }
+    return matchAgentRef(wanted, await this.list());
+  }
+
+  /** Like `resolve`, but `conductor`, `supervisor` and the conductor's id address the conductor's mailbox. */
+  async resolveAddress(ref: string): Promise<Address> {
+    if (isConductorAlias(ref) || ref.trim().toLowerCase() === CONDUCTOR_ID) return CONDUCTOR_ADDRESS;
+    const agent = await this.resolve(ref);
+    return { id: agent.id, name: agent.name };
+  }
+
+  /** Stops an agent now; a runtime mid-round sees the request at its next heartbeat and kills the CLI. */
+  kill(ref: string): Promise<TransitionResult> {
+    return this.transition(ref, 'stopped', {
+      event: 'agent_stopped',
+      stop: 'kill',
+      activity: 'Stop requested',
+      from: [...ACTIVE_AGENT_STATES, 'cold', 'error'],
+    });
+  }
+
+  /** Drain, then stop: the runtime finishes its round and exits. */
+  close(ref: string): Promise<TransitionResult> {
+    return this.transition(ref, 'draining', {
+      event: 'agent_stopped',
+      stop: 'close',
+      activity: 'Closing (draining then stop)',
+    });
+  }
+
+  interrupt(ref: string): Promise<TransitionResult> {
+    return this.transition(ref, 'paused', { event: 'agent_interrupted', activity: 'Interrupted (paused)' });
+  }
+
+  resume(ref: string): Promise<TransitionResult> {
+    return this.transition(ref, 'idle', {
+      event: 'agent_resumed',
+      activity: 'Resumed',
+      clearStop: true,
+      from: ['paused'],
+    });
+  }
+
+  /** A stopped or failed agent starts over: rounds reset, stop request cleared, a fresh start-up lease. */
+  restart(ref: string): Promise<TransitionResult> {
+    return this.transition(ref, 'starting', {
+      activity: 'Restarted',
+      clearStop: true,
+      resetRounds: true,
+      leaseMs: this.ctx.settings.spawnGraceMs,
+      from: TERMINAL_AGENT_STATES,
+    });
+  }
+
+  /** Any legal state change, checked and written atomically. */
+  async transition(ref: string, to: AgentState, options: TransitionOptions = {}): Promise<TransitionResult> {
+    const agent = await this.resolve(ref);
+    const legal = statesLeadingTo(AGENT_TRANSITIONS, to);
+    const from = options.from ? legal.filter((state) => options.from?.includes(state)) : legal;
+    const previous = (await this.ctx.run('transitionAgent', {
+      id: agent.id,
+      from,
+      to,
+      event: options.event,
+      message: options.message,
+      activity: options.activity,
+      stop: options.stop,
+      clear_stop: options.clearStop,
+      reset_rounds: options.resetRounds,
+      lease_ms: options.leaseMs,
+    })) as AgentState;
+    return { agent: await this.get(agent.id), previous };
+  }
+
+  /** Removes stopped and errored agents (or all of them) with their queues; returns their names. */
+  async prune(options: { all?: boolean } = {}): Promise<string[]> {
+    return (await this.ctx.run('pruneAgents', { all: options.all === true })) as string[];
+  }
+
+  /**
+   * Renews the agent's lease. The reply tells a runtime whether it should keep going: a terminal state or
+   * a stop request means stop.
+   */
+  async heartbeat(id: string): Promise<{ state: AgentState; stopRequested: 'kill' | 'close' | null }> {
+    const [state, stop] = (await this.ctx.run('heartbeat', { id, lease_ms: this.ctx.settings.leaseMs })) as [
+      AgentState,
+      string,
+    ];
+    return { state, stopRequested: stop === 'kill' || stop === 'close' ? stop : null };
+  }
+
+  /** Counts a finished round. */
+  async recordRound(id: string): Promise<void> {
+    await redisCall(this.ctx.redis.hincrby(this.ctx.keys.agent(id), 'rounds_completed', 1));
+  }
+
+  async logActivity(id: string, text: string): Promise<void> {
+    const key = this.ctx.keys.activity(id);
+    await redisCall(
+      this.ctx.redis.multi().lpush(key, `${new Date().toISOString()} ${text}`).ltrim(key, 0, 49).exec(),
+    );
+  }
+
+  /** The agent's recent activity lines, newest first. */
+  async activity(ref: string, limit = 10): Promise<string[]> {
+    const agent = await this.resolve(ref);
+    return redisCall(this.ctx.redis.lrange(this.ctx.keys.activity(agent.id), 0, limit - 1));
+  }
+
+  /** Waits until the agent is stopped, errored or cold, or the timeout passes. */
+  async waitUntilTerminal(
+    ref: string,
+    options: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {},
+  ): Promise<{ agent: Agent; timedOut: boolean }> {
+    const { id } = await this.resolve(ref);
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    const pollMs = options.pollMs ?? 500;
+    for (;;) {
+      const agent = await this.get(id);
+      if (TERMINAL_AGENT_STATES.includes(agent.state)) return { agent, timedOut: false };
+      if (Date.now() >= deadline || options.signal?.aborted) return { agent, timedOut: true };
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))),
+      );
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import {
+  type Agent,
+  AgentState,
+  AgentType,
+  Message,
+  SpawnMode,
+  type Task,
+  TaskState,
+  type TownEvent,
+  TownEvent as TownEventSchema,
+} from '@tinytown/core';
+
+/**
+ * Records as Redis stores them (hashes of strings) turned into domain objects. Reads are tolerant like
+ * the original (a bad enum falls back to its default, a bad number to 0) so a stray hand edit never
+ * makes a whole listing fail.
+ */
+export type FlatHash = Record<string, string>;
+
+export function flatToHash(flat: readonly string[]): FlatHash {
+  const hash: FlatHash = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+  return hash;
+}
+
+const optional = (value: string | undefined) => (value === undefined || value === '' ? null : value);
+const count = (value: string | undefined) => {
+  const parsed = Number.parseInt(value ?? '0', 10);
+  return Number.isFinite(parsed) && parsed >= 0 ? parsed : 0;
+};
+
+export function agentFromHash(hash: FlatHash): Agent {
+  const created = hash.created_at ?? new Date(0).toISOString();
+  return {
+    id: hash.id ?? '',
+    name: hash.name ?? '',
+    nickname: optional(hash.nickname),
+    role_id: optional(hash.role_id),
+    parent_agent_id: optional(hash.parent_agent_id),
+    spawn_mode: SpawnMode.catch('fresh').parse(hash.spawn_mode),
+    agent_type: AgentType.catch('worker').parse(hash.agent_type),
+    state: AgentState.catch('starting').parse(hash.state),
+    cli: hash.cli ?? '',
+    current_task: optional(hash.current_task),
+    created_at: created,
+    last_heartbeat: hash.last_heartbeat ?? created,
+    last_active_at: hash.last_active_at ?? created,
+    tasks_completed: count(hash.tasks_completed),
+    rounds_completed: count(hash.rounds_completed),
+  };
+}
+
+export function taskFromHash(hash: FlatHash): Task {
+  let tags: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(hash.tags ?? '[]');
+    if (Array.isArray(parsed)) tags = parsed.filter((tag): tag is string => typeof tag === 'string');
+  } catch {
+    tags = [];
+  }
+  const created = hash.created_at ?? new Date(0).toISOString();
+  return {
+    id: hash.id ?? '',
+    description: hash.description ?? '',
+    state: TaskState.catch('pending').parse(hash.state),
+    assigned_to: optional(hash.assigned_to),
+    created_at: created,
+    updated_at: hash.updated_at ?? created,
+    started_at: optional(hash.started_at),
+    completed_at: optional(hash.completed_at),
+    result: optional(hash.result),
+    parent_id: optional(hash.parent_id),
+    tags,
+  };
+}
+
+/** Decodes a stored message; entries that are not valid messages are skipped by callers, never thrown. */
+export function decodeMessage(raw: string): Message | undefined {
+  try {
+    const parsed = Message.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A stream entry `[id, [field, value, …]]` as a TownEvent, or undefined if it does not decode. */
+export function eventFromEntry(id: string, fields: readonly string[]): TownEvent | undefined {
+  const hash = flatToHash(fields);
+  try {
+    const parsed = TownEventSchema.safeParse({ ...JSON.parse(hash.data ?? '{}'), id });
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

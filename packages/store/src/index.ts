@@ -1,0 +1,37 @@
+export {
+  type Address,
+  Agents,
+  type AgentWithQueues,
+  CONDUCTOR_ADDRESS,
+  type RegisterAgentInput,
+  type TransitionResult,
+} from './agents.js';
+export { Backlog, type ClaimResult } from './backlog.js';
+export {
+  type ConnectionOptions,
+  connectRedis,
+  MIN_REDIS_VERSION,
+  openRedis,
+  parseRedisUrl,
+  parseRedisVersion,
+  redactRedisUrl,
+} from './connection.js';
+export { DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
+export { redisCall, toStoreError } from './errors.js';
+export { Events } from './events.js';
+export { type TownKeys, townKeys } from './keys.js';
+export { newMessage, taskAssignMessage } from './message-factory.js';
+export { type InboxView, Messages, type SendInput, type SendResult } from './messages.js';
+export { Probes } from './probes.js';
+export {
+  type OrphanAction,
+  type OrphanReason,
+  type OrphanTask,
+  type ReclaimableWork,
+  type ReclaimDestination,
+  type ReclaimResult,
+  type RecoverResult,
+  Recovery,
+} from './recovery.js';
+export { type AssignResult, Tasks } from './tasks.js';
+export { type ConnectTownOptions, Town } from './town.js';

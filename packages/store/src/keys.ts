@@ -1,0 +1,42 @@
+import { validateName } from '@tinytown/core';
+
+/**
+ * The key schema. Every key is `tt:{<town>}:<kind>[:<id>]`: the `{<town>}` hash tag keeps a town in one
+ * cluster slot, so multi-key scripts stay legal on Redis Cluster. The Lua scripts build the same names
+ * from the prefix (see lua/prelude.lua `key()`); this module is the TypeScript side of that one schema.
+ */
+export function townKeys(town: string) {
+  validateName(town, 'town');
+  const prefix = `tt:{${town}}:`;
+  const k = (kind: string, id?: string) => (id === undefined ? `${prefix}${kind}` : `${prefix}${kind}:${id}`);
+  return {
+    prefix,
+    /** SET of agent ids: the agent index. */
+    agents: k('agents'),
+    /** HASH lower-cased agent name -> id: uniqueness and lookup by name. */
+    agentNames: k('agent-names'),
+    /** ZSET agent id -> lease expiry (epoch ms): the reaper reads the expired range. */
+    leases: k('leases'),
+    agent: (id: string) => k('agent', id),
+    inbox: (id: string) => k('inbox', id),
+    urgent: (id: string) => k('urgent', id),
+    inflight: (id: string) => k('inflight', id),
+    activity: (id: string) => k('activity', id),
+    task: (id: string) => k('task', id),
+    /** SET of every task id. */
+    tasks: k('tasks'),
+    tasksInState: (state: string) => k('tasks:state', state),
+    tasksOfAgent: (id: string) => k('tasks:agent', id),
+    backlog: k('backlog'),
+    events: k('events'),
+    agentEvents: (id: string) => k('events:agent', id),
+    /** Capped LIST of recent messages, newest first. */
+    history: k('history'),
+    /** STRING counters of the shared rate limiter. */
+    rateLimit: (bucket: string) => k('ratelimit', bucket),
+    /** HASH worker id -> last heartbeat (epoch ms), for readiness. */
+    workers: k('workers'),
+  };
+}
+
+export type TownKeys = ReturnType<typeof townKeys>;

@@ -1,0 +1,54 @@
+-- Moves a task to A.to if its state is one of A.from, keeping indexes, the assignee's record and the
+-- backlog in step:
+--   A.assign_to + A.message: (re)assign and queue the task_assign message;
+--   A.to_backlog: unassign and queue the task on the backlog;
+--   A.result: the result or error text; A.agent_effect: 'start' | 'finish'.
+local task = load_task(A.id)
+if not contains(A.from, task.state) then
+  fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is ' .. task.state .. ' and cannot become ' .. A.to,
+    { from = task.state, to = A.to, id = A.id })
+end
+if present(A.assign_to) then ensure_recipient(A.assign_to) end
+if A.require_assignee and task.assigned_to ~= A.require_assignee then
+  fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is not assigned to ' .. A.require_assignee,
+    { id = A.id, assigned_to = task.assigned_to or NULL })
+end
+
+local old = task.state
+local previous_assignee = task.assigned_to
+local tk = key('task', A.id)
+local assignee = previous_assignee
+if present(A.assign_to) then assignee = A.assign_to end
+if A.to_backlog then assignee = nil end
+write_task_state(task, A.to, assignee)
+
+if A.to == 'running' then redis.call('HSET', tk, 'started_at', NOW) end
+if A.to == 'pending' or A.to == 'assigned' then redis.call('HDEL', tk, 'started_at') end
+if TERMINAL_TASK[A.to] then redis.call('HSET', tk, 'completed_at', NOW) end
+if present(A.result) then redis.call('HSET', tk, 'result', A.result) end
+if A.to_backlog then redis.call('RPUSH', key('backlog'), A.id) end
+if present(A.assign_to) and present(A.message) then push_message(A.assign_to, A.message, false) end
+
+-- The assignee's pointer to its current task follows the task.
+if present(previous_assignee) and previous_assignee ~= CONDUCTOR then
+  local ak = key('agent', previous_assignee)
+  if redis.call('EXISTS', ak) == 1 then
+    local current = redis.call('HGET', ak, 'current_task')
+    if A.agent_effect == 'start' then
+      redis.call('HSET', ak, 'current_task', A.id, 'last_active_at', NOW)
+    elseif current == A.id and (TERMINAL_TASK[A.to] or assignee ~= previous_assignee or A.to == 'pending') then
+      redis.call('HDEL', ak, 'current_task')
+    end
+    if A.to == 'completed' then redis.call('HINCRBY', ak, 'tasks_completed', 1) end
+  end
+end
+
+local event = ({
+  running = 'task_started', completed = 'task_completed', failed = 'task_failed',
+  cancelled = 'task_cancelled', pending = 'task_requeued', assigned = 'task_assigned',
+})[A.to]
+emit(event, {
+  task_id = A.id, agent_id = assignee or previous_assignee, old_state = old, new_state = A.to,
+  message = A.event_message or ('Task ' .. old .. ' -> ' .. A.to),
+})
+return old

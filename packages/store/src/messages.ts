@@ -1,0 +1,160 @@
+import {
+  bodyForKind,
+  CONDUCTOR_ID,
+  isUuid,
+  type Message,
+  type MessageBody,
+  type MessageKind,
+} from '@tinytown/core';
+import { type Address, type Agents, CONDUCTOR_ADDRESS } from './agents.js';
+import { decodeMessage } from './codec.js';
+import type { StoreContext } from './context.js';
+import { redisCall } from './errors.js';
+import { newMessage } from './message-factory.js';
+import { requireText } from './tasks.js';
+
+export interface SendInput {
+  to: string;
+  text: string;
+  kind?: MessageKind;
+  urgent?: boolean;
+  /** Sender: an agent reference, an agent UUID, or `conductor`/`supervisor`. Defaults to the conductor. */
+  from?: string;
+}
+
+export interface SendResult {
+  message: Message;
+  to: Address;
+  from: Address;
+}
+
+export interface InboxView {
+  agent: Address;
+  /** Queued messages (urgent and normal). */
+  total: number;
+  urgent: number;
+  /** Messages taken into a round and not yet acknowledged. */
+  inflight: number;
+  /** The queued messages in delivery order: urgent first, then normal, oldest first within each. */
+  messages: Message[];
+}
+
+export class Messages {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly agents: Agents,
+  ) {}
+
+  /** Sends text as a task, query, info or ack message. */
+  async send(input: SendInput): Promise<SendResult> {
+    requireText(input.text, 'message');
+    const to = await this.agents.resolveAddress(requireText(input.to, 'to'));
+    const from = input.from === undefined ? CONDUCTOR_ADDRESS : await this.resolveSender(input.from);
+    const message = await this.deliver(to.id, bodyForKind(input.kind ?? 'task', input.text), {
+      from: from.id,
+      urgent: input.urgent === true,
+    });
+    return { message, to, from };
+  }
+
+  /** Queues any message body for an agent id (or the conductor's mailbox). */
+  async deliver(
+    toId: string,
+    body: MessageBody,
+    options: { from?: string; urgent?: boolean } = {},
+  ): Promise<Message> {
+    const message = newMessage(toId, body, options);
+    await this.ctx.run('sendMessage', {
+      to: toId,
+      message: JSON.stringify(message),
+      urgent: options.urgent === true,
+      history_max: this.ctx.settings.historyMax,
+    });
+    return message;
+  }
+
+  /** Reads an inbox without taking anything. */
+  async peek(agentRef: string, limit = 100): Promise<InboxView> {
+    const agent = await this.agents.resolveAddress(agentRef);
+    const { keys, redis } = this.ctx;
+    const replies =
+      (await redisCall(
+        redis
+          .pipeline()
+          .llen(keys.urgent(agent.id))
+          .llen(keys.inbox(agent.id))
+          .llen(keys.inflight(agent.id))
+          .lrange(keys.urgent(agent.id), 0, limit - 1)
+          .lrange(keys.inbox(agent.id), 0, limit - 1)
+          .exec(),
+      )) ?? [];
+    const [urgentLen, inboxLen, inflightLen, urgentRaw, inboxRaw] = replies.map(([, value]) => value) as [
+      number,
+      number,
+      number,
+      string[],
+      string[],
+    ];
+    const messages = [...urgentRaw, ...inboxRaw]
+      .slice(0, limit)
+      .map(decodeMessage)
+      .filter((message): message is Message => message !== undefined);
+    return { agent, total: urgentLen + inboxLen, urgent: urgentLen, inflight: inflightLen, messages };
+  }
+
+  /**
+   * Takes up to `max` messages into the agent's in-flight list for a round (urgent first). They stay
+   * there until `settleRound`; if the agent dies first, recovery returns them to the queues.
+   */
+  async takeRound(agentId: string, max = 50): Promise<Message[]> {
+    const raw = (await this.ctx.run('takeRound', { id: agentId, max })) as string[];
+    return raw.map(decodeMessage).filter((message): message is Message => message !== undefined);
+  }
+
+  /**
+   * Ends a round: the messages in `requeueIds` return to the front of their queues, in order; the rest
+   * are acknowledged. Returns how many went back.
+   */
+  async settleRound(agentId: string, requeueIds: readonly string[] = []): Promise<number> {
+    return (await this.ctx.run('settleRound', { id: agentId, requeue: requeueIds })) as number;
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the next message (urgent first) and removes it from the queue. For
+   * at-least-once handling use `takeRound`/`settleRound` instead.
+   */
+  async receive(agentId: string, timeoutMs: number): Promise<Message | null> {
+    const { keys } = this.ctx;
+    const reply = await this.ctx.blocking.use((connection) =>
+      redisCall(
+        connection.call(
+          'BLMPOP',
+          String(timeoutMs / 1000),
+          '2',
+          keys.urgent(agentId),
+          keys.inbox(agentId),
+          'LEFT',
+        ) as Promise<[string, string[]] | null>,
+      ),
+    );
+    if (!reply) return null;
+    return decodeMessage(reply[1][0] ?? '') ?? null;
+  }
+
+  /** Recent messages across the town, newest first. */
+  async history(limit = 30): Promise<Message[]> {
+    const raw = await redisCall(this.ctx.redis.lrange(this.ctx.keys.history, 0, Math.max(0, limit - 1)));
+    return raw.map(decodeMessage).filter((message): message is Message => message !== undefined);
+  }
+
+  /** A sender may be named by reference or by UUID; an unknown sender is an error, not a silent default. */
+  private async resolveSender(ref: string): Promise<Address> {
+    const trimmed = ref.trim();
+    if (trimmed.toLowerCase() === CONDUCTOR_ID) return CONDUCTOR_ADDRESS;
+    if (isUuid(trimmed)) {
+      const agent = await this.agents.get(trimmed.toLowerCase());
+      return { id: agent.id, name: agent.name };
+    }
+    return this.agents.resolveAddress(trimmed);
+  }
+}

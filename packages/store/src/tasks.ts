@@ -1,0 +1,180 @@
+import {
+  isTerminalTaskState,
+  newId,
+  parseId,
+  parseTags,
+  statesLeadingTo,
+  TASK_TRANSITIONS,
+  type Task,
+  type TaskState,
+  TinytownError,
+  taskNotFound,
+} from '@tinytown/core';
+import type { Address, Agents } from './agents.js';
+import { taskFromHash } from './codec.js';
+import type { StoreContext } from './context.js';
+import { redisCall } from './errors.js';
+import { taskAssignMessage } from './message-factory.js';
+
+export interface AssignResult {
+  task: Task;
+  agent: Address;
+}
+
+export function requireText(value: string | undefined, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TinytownError('INVALID_INPUT', `${field}: must not be empty`, { field });
+  }
+  return value;
+}
+
+export function draftTask(
+  description: string,
+  options: { tags?: string[] | string; parentId?: string | null } = {},
+) {
+  const now = new Date().toISOString();
+  const tags = parseTags(options.tags);
+  return {
+    task: {
+      id: newId(),
+      description: requireText(description, 'description'),
+      state: 'pending' as TaskState,
+      tags_json: JSON.stringify(tags),
+      parent_id: options.parentId ? parseId(options.parentId, 'parent_id') : null,
+    },
+    tags,
+    now,
+  };
+}
+
+export class Tasks {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly agents: Agents,
+  ) {}
+
+  /** Creates a task for an agent (or the conductor) and queues its task_assign message, in one step. */
+  async assign(
+    agentRef: string,
+    description: string,
+    options: { tags?: string[] | string; parentId?: string | null } = {},
+  ): Promise<AssignResult> {
+    const draft = draftTask(description, options);
+    const agent = await this.agents.resolveAddress(agentRef);
+    const message = taskAssignMessage(agent.id, draft.task.id);
+    await this.ctx.run('createTask', {
+      task: { ...draft.task, state: 'assigned' },
+      assign_to: agent.id,
+      message: JSON.stringify(message),
+    });
+    return { task: await this.get(draft.task.id), agent };
+  }
+
+  async get(id: string): Promise<Task> {
+    const taskId = parseId(id, 'task_id');
+    const hash = await redisCall(this.ctx.redis.hgetall(this.ctx.keys.task(taskId)));
+    if (!hash.id) throw taskNotFound(taskId);
+    return taskFromHash(hash);
+  }
+
+  /** Loads tasks by id in one round trip, skipping ids whose record is gone. */
+  async getMany(ids: readonly string[]): Promise<Task[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.ctx.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.ctx.keys.task(id));
+    const replies = (await redisCall(pipeline.exec())) ?? [];
+    return replies
+      .map(([, hash]) => hash as Record<string, string>)
+      .filter((hash) => hash?.id)
+      .map(taskFromHash);
+  }
+
+  /** Tasks filtered by state and/or assignee (any agent reference), oldest first. */
+  async list(filter: { state?: TaskState; agent?: string } = {}): Promise<Task[]> {
+    const { keys, redis } = this.ctx;
+    let ids: string[];
+    if (filter.agent !== undefined) {
+      const agent = await this.agents.resolveAddress(filter.agent);
+      ids = await redisCall(redis.smembers(keys.tasksOfAgent(agent.id)));
+    } else if (filter.state !== undefined) {
+      ids = await redisCall(redis.smembers(keys.tasksInState(filter.state)));
+    } else {
+      ids = await redisCall(redis.smembers(keys.tasks));
+    }
+    const tasks = await this.getMany(ids);
+    return tasks
+      .filter((task) => filter.state === undefined || task.state === filter.state)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  }
+
+  /** The agent's task in hand: its current task, else its only unfinished task. */
+  async current(agentRef: string): Promise<Task | null> {
+    const agent = await this.agents.resolve(agentRef);
+    if (agent.current_task) {
+      const [task] = await this.getMany([agent.current_task]);
+      if (task && !isTerminalTaskState(task.state)) return task;
+    }
+    const open = (await this.list({ agent: agent.id })).filter((task) => !isTerminalTaskState(task.state));
+    const running = open.filter((task) => task.state === 'running');
+    if (running.length === 1) return running[0]!;
+    return open.length === 1 ? open[0]! : null;
+  }
+
+  /** The agent starts working on the task: it becomes running and the agent's current task. */
+  start(id: string): Promise<Task> {
+    return this.move(id, 'running', { agent_effect: 'start' });
+  }
+
+  complete(id: string, result?: string): Promise<Task> {
+    return this.move(id, 'completed', { result: result?.trim() || 'Completed' });
+  }
+
+  fail(id: string, error?: string): Promise<Task> {
+    return this.move(id, 'failed', { result: error?.trim() || 'Failed' });
+  }
+
+  cancel(id: string, reason?: string): Promise<Task> {
+    return this.move(id, 'cancelled', { result: reason?.trim() || 'Cancelled' });
+  }
+
+  /** Back to the backlog, unassigned. */
+  requeue(id: string, reason?: string): Promise<Task> {
+    return this.move(id, 'pending', { to_backlog: true, event_message: reason ?? 'Requeued to the backlog' });
+  }
+
+  /** Gives the task to another agent (or back to its own, after a failed round) with a new task_assign. */
+  async reassign(id: string, agentRef: string): Promise<AssignResult> {
+    const agent = await this.agents.resolveAddress(agentRef);
+    const taskId = parseId(id, 'task_id');
+    const task = await this.move(taskId, 'assigned', {
+      assign_to: agent.id,
+      message: JSON.stringify(taskAssignMessage(agent.id, taskId)),
+    });
+    return { task, agent };
+  }
+
+  /** Puts a task the agent was running back to assigned without a new message (a round failed). */
+  unstart(id: string): Promise<Task> {
+    return this.move(id, 'assigned', { from: ['running'] });
+  }
+
+  async delete(id: string, reason?: string): Promise<void> {
+    await this.ctx.run('deleteTask', { id: parseId(id, 'task_id'), reason });
+  }
+
+  private async move(
+    id: string,
+    to: TaskState,
+    extra: Record<string, unknown> & { from?: TaskState[] },
+  ): Promise<Task> {
+    const taskId = parseId(id, 'task_id');
+    const { from, ...rest } = extra;
+    await this.ctx.run('transitionTask', {
+      id: taskId,
+      to,
+      from: from ?? statesLeadingTo(TASK_TRANSITIONS, to),
+      ...rest,
+    });
+    return this.get(taskId);
+  }
+}

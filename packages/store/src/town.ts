@@ -1,0 +1,93 @@
+import { validateName } from '@tinytown/core';
+import type { Redis } from 'ioredis';
+import { Agents } from './agents.js';
+import { Backlog } from './backlog.js';
+import { type ConnectionOptions, connectRedis, redactRedisUrl } from './connection.js';
+import { BlockingPool, DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
+import { redisCall } from './errors.js';
+import { Events } from './events.js';
+import { townKeys } from './keys.js';
+import { Messages } from './messages.js';
+import { Probes } from './probes.js';
+import { Recovery } from './recovery.js';
+import { defineScripts } from './scripts.js';
+import { Tasks } from './tasks.js';
+
+export interface ConnectTownOptions extends ConnectionOptions {
+  /** Redis URL: `redis://`, `rediss://` or `unix://`. */
+  url: string;
+  /** The town's name (1-64 of letters, digits, `.`, `_`, `-`). */
+  town: string;
+  settings?: Partial<StoreSettings>;
+}
+
+/**
+ * The town: every operation on agents, tasks, messages, the backlog, recovery and events, each one
+ * atomic in Redis. One instance per process; it owns its connections until `close()`.
+ */
+export class Town {
+  readonly agents: Agents;
+  readonly tasks: Tasks;
+  readonly messages: Messages;
+  readonly backlog: Backlog;
+  readonly recovery: Recovery;
+  readonly events: Events;
+  readonly probes: Probes;
+
+  private constructor(
+    private readonly ctx: StoreContext,
+    readonly redisUrl: string,
+  ) {
+    this.agents = new Agents(ctx);
+    this.tasks = new Tasks(ctx, this.agents);
+    this.messages = new Messages(ctx, this.agents);
+    this.backlog = new Backlog(ctx, this.agents, this.tasks);
+    this.recovery = new Recovery(ctx, this.agents, this.tasks);
+    this.events = new Events(ctx, this.agents);
+    this.probes = new Probes(ctx);
+  }
+
+  static async connect(options: ConnectTownOptions): Promise<Town> {
+    validateName(options.town, 'town');
+    const redis = await connectRedis(options.url, options);
+    return Town.over(redis, options.town, options.url, options.settings);
+  }
+
+  /** A Town over a connection the caller already holds (the caller keeps owning it). */
+  static over(redis: Redis, town: string, url = '', settings: Partial<StoreSettings> = {}): Town {
+    defineScripts(redis);
+    const ctx = new StoreContext(town, townKeys(town), redis, new BlockingPool(redis), {
+      ...DEFAULT_SETTINGS,
+      ...settings,
+    });
+    return new Town(ctx, url);
+  }
+
+  get name(): string {
+    return this.ctx.town;
+  }
+
+  get settings(): Readonly<StoreSettings> {
+    return this.ctx.settings;
+  }
+
+  /** The Redis URL with any password masked. */
+  get redactedUrl(): string {
+    return redactRedisUrl(this.redisUrl);
+  }
+
+  /** Deletes the town's data through its indexes: everything, or only agents and their queues. */
+  async reset(options: { agentsOnly?: boolean } = {}): Promise<number> {
+    return (await this.ctx.run('resetTown', { agents_only: options.agentsOnly === true })) as number;
+  }
+
+  /** The store's context, for packages that extend the store with their own areas (missions). */
+  get context(): StoreContext {
+    return this.ctx;
+  }
+
+  async close(): Promise<void> {
+    this.ctx.blocking.close();
+    await redisCall(this.ctx.redis.quit()).catch(() => this.ctx.redis.disconnect());
+  }
+}
