@@ -1,1 +1,9 @@
-export {};
+export * from './backlog-match.js';
+export * from './command-words.js';
+export * from './markdown.js';
+export * from './presets.js';
+export * from './process-group.js';
+export * from './process-runner.js';
+export * from './prompt.js';
+export * from './round-classifier.js';
+export * from './round-env.js';

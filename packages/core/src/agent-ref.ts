@@ -1,5 +1,5 @@
 import { type Agent, agentShortId, displayLabel, displayName } from './agent.js';
-import { TinytownError, agentNotFound } from './errors.js';
+import { agentNotFound, TinytownError } from './errors.js';
 import { isUuid } from './ids.js';
 
 type Candidate = Pick<Agent, 'id' | 'name' | 'nickname' | 'role_id'>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { shortId } from './ids.js';
-import { type Transitions, assertTransition } from './state-machine.js';
+import { assertTransition, type Transitions } from './state-machine.js';
 
 export const AGENT_STATES = [
   'cold',
@@ -29,7 +29,13 @@ export const AGENT_TRANSITIONS: Transitions<AgentState> = {
 
 export const TERMINAL_AGENT_STATES: readonly AgentState[] = ['stopped', 'error', 'cold'];
 /** States in which an agent process is expected to be running. */
-export const ACTIVE_AGENT_STATES: readonly AgentState[] = ['starting', 'idle', 'working', 'paused', 'draining'];
+export const ACTIVE_AGENT_STATES: readonly AgentState[] = [
+  'starting',
+  'idle',
+  'working',
+  'paused',
+  'draining',
+];
 
 export const isTerminalAgentState = (state: AgentState) => TERMINAL_AGENT_STATES.includes(state);
 

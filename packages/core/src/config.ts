@@ -42,7 +42,13 @@ export const TownConfig = z
         auto_claim: z.boolean().default(false),
       })
       .strict()
-      .default({ idle_timeout_secs: 300, round_timeout_secs: 1800, max_rounds: 10, lease_secs: 30, auto_claim: false }),
+      .default({
+        idle_timeout_secs: 300,
+        round_timeout_secs: 1800,
+        max_rounds: 10,
+        lease_secs: 30,
+        auto_claim: false,
+      }),
     agent_clis: z.record(z.string(), AgentCliConfig).default({}),
     redis: z
       .object({
@@ -56,7 +62,11 @@ export const TownConfig = z
         bind: z.string().default('127.0.0.1'),
         rest_port: z.number().int().min(0).max(65535).default(8080),
         request_timeout_ms: z.number().int().positive().default(30000),
-        body_limit_bytes: z.number().int().positive().default(1024 * 1024),
+        body_limit_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
         cors_origins: z.array(z.string()).default([]),
         auth: z
           .object({

@@ -37,7 +37,12 @@ export class TinytownError extends Error {
   /** Structured facts about the failure (the field that was wrong, the candidates of an ambiguous ref…). */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'TinytownError';
     this.code = code;
@@ -55,7 +60,8 @@ export function isTinytownError(error: unknown, code?: ErrorCode): error is Tiny
 
 export const agentNotFound = (ref: string) =>
   new TinytownError('AGENT_NOT_FOUND', `Agent not found: ${ref}`, { ref });
-export const taskNotFound = (id: string) => new TinytownError('TASK_NOT_FOUND', `Task not found: ${id}`, { id });
+export const taskNotFound = (id: string) =>
+  new TinytownError('TASK_NOT_FOUND', `Task not found: ${id}`, { id });
 export const notInBacklog = (id: string) =>
   new TinytownError('NOT_IN_BACKLOG', `Task ${id} is not in the backlog`, { id });
 export const invalidInput = (field: string, message: string) =>

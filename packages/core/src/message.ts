@@ -54,7 +54,10 @@ export type MessageKind = z.infer<typeof MessageKind>;
 export function parseConfirmation(text: string): Confirmation {
   const lower = text.trim().toLowerCase();
   if (lower.startsWith('rejected:')) {
-    const reason = text.trim().slice(text.trim().indexOf(':') + 1).trim();
+    const reason = text
+      .trim()
+      .slice(text.trim().indexOf(':') + 1)
+      .trim();
     return { type: 'rejected', reason: reason || 'No reason provided' };
   }
   if (lower.startsWith('received')) return { type: 'received' };

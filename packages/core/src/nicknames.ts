@@ -12,15 +12,16 @@ Gilbert Everett Oscar Willard Marion Arnold Jerome Morris Virgil Homer Hugh Maur
   .split(/\s+/)
   .filter(Boolean);
 
-const GIRLS = `Mary Dorothy Helen Betty Margaret Ruth Virginia Doris Mildred Frances Elizabeth Evelyn Anna Marie
+const GIRLS =
+  `Mary Dorothy Helen Betty Margaret Ruth Virginia Doris Mildred Frances Elizabeth Evelyn Anna Marie
 Alice Jean Shirley Barbara Irene Marjorie Florence Lillian Rose Louise Catherine Ruby Eleanor Patricia Gloria
 Edna Josephine Martha Gladys Thelma Lois Ethel Grace Hazel Juanita Clara Emma Lucille Annie Edith Norma Wanda
 Pauline Bernice Esther Jane Kathryn Ann Phyllis Joan Marian Gertrude Beatrice Bertha Elsie Geraldine June Agnes
 Julia Audrey Anne Lorraine Eva Ida Willie Viola Vivian Laura Mae Rosemary Ella Pearl Maxine Marion Jessie Sarah
 Alma Nellie Minnie Jeanne Georgia Loretta Lucy Sylvia Kathleen Myrtle Hattie Leona Violet Genevieve Vera Mabel
 Eileen Rita Stella Geneva Erma Lula Jennie Fannie Harriet Margie Opal Bessie Mattie Dolores Wilma Constance Billie`
-  .split(/\s+/)
-  .filter(Boolean);
+    .split(/\s+/)
+    .filter(Boolean);
 
 export const NICKNAME_POOL: readonly string[] = [...BOYS, ...GIRLS];
 

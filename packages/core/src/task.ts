@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Transitions, assertTransition } from './state-machine.js';
+import { assertTransition, type Transitions } from './state-machine.js';
 
 export const TASK_STATES = ['pending', 'assigned', 'running', 'completed', 'failed', 'cancelled'] as const;
 export const TaskState = z.enum(TASK_STATES);
