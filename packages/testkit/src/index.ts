@@ -1,2 +1,3 @@
+export * from './fake-github.js';
 export { freePort, startTestRedis, type TestRedis, type TestRedisOptions } from './redis-server.js';
 export { useTestRedis } from './vitest-redis.js';
