@@ -9,14 +9,16 @@ function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
-/** Sends `signal` to every process in the group; false when the group no longer exists. */
+/**
+ * Sends `signal` to every process in the group; false when it could not be delivered. Called from
+ * timers, so it never throws: EPERM (a member turned setuid) must not crash the agent runtime.
+ */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
-  } catch (error) {
-    if (errorCode(error) === 'ESRCH') return false;
-    throw error;
+  } catch {
+    return false;
   }
 }
 
