@@ -62,14 +62,18 @@ export interface IssueText {
   labels: readonly string[];
 }
 
+/** A title that opens with one of these asks for code, whatever the body goes on to mention. */
+const IMPLEMENT_TITLE = /^\s*(?:add|implement|build|create|support|introduce|make|allow|enable|refactor)\b/i;
+
 /**
- * The title is read before the body: "Add login endpoint" whose body says "with tests" is implementation
- * work, not a test item.
+ * The title is read before the body, and a title that opens with "Add …"/"Implement …" settles it: an
+ * issue "Add login endpoint" whose body says "also add tests" is implementation work, not a test item.
  */
 export function inferKind(issue: IssueText): WorkKind {
   return (
     fromLabels(KIND_RULES, issue.labels) ??
     fromText(KIND_PATTERNS, issue.title) ??
+    (IMPLEMENT_TITLE.test(issue.title) ? 'implement' : null) ??
     fromText(KIND_PATTERNS, issue.body) ??
     'implement'
   );
