@@ -1,7 +1,7 @@
 import { isTinytownError, type TinytownError } from '@tinytown/core';
 import { type FakeGitHub, startFakeGitHub } from '@tinytown/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GitHubForge } from '../src/index.js';
+import { compileMission, evaluateWatch, fetchPrSnapshot, GitHubForge } from '../src/index.js';
 
 const TOKEN = 'test-token';
 const REPO = 'acme/widgets';
@@ -204,5 +204,40 @@ describe('GitHubForge', () => {
     github.setIssue(REPO, { number: 1, title: 'Enterprise issue' });
     expect((await enterprise.getIssue({ ...ref, number: 1 })).title).toBe('Enterprise issue');
     expect(github.requests.at(-1)?.path).toBe('/api/v3/repos/acme/widgets/issues/1');
+  });
+
+  it('fetches only what a watch kind needs, and the snapshot evaluates end to end', async () => {
+    github.setPullRequest(REPO, { number: 7, head_sha: 'sha1' });
+    github.setCheckRuns(REPO, 'sha1', [{ id: 1, name: 'test', conclusion: 'failure' }]);
+    github.setReviews(REPO, 7, [{ id: 5, author: 'alice', state: 'CHANGES_REQUESTED' }]);
+
+    const checks = await fetchPrSnapshot(forge, ref, 'pr_checks');
+    expect(github.requests.some((request) => request.path.includes('/reviews'))).toBe(false);
+    expect(evaluateWatch('pr_checks', checks).findings.map((finding) => finding.key)).toEqual([
+      'run:1:failure',
+    ]);
+
+    const reviews = await fetchPrSnapshot(forge, ref, 'review_comments');
+    expect(reviews.reviews.map((review) => review.id)).toEqual([5]);
+    expect(github.requests.some((request) => request.path.endsWith('/issues/7/comments'))).toBe(false);
+  });
+
+  it('feeds the compiler through the adapter', async () => {
+    github.setIssue(REPO, { number: 1, title: 'Session store', labels: ['devops'] });
+    github.setIssue(REPO, { number: 2, title: 'Login API', body: 'Depends on #1' });
+    const items = await compileMission({
+      missionId: '6f1d8d4e-2a43-4d8e-9a53-0c7b1d6f3a10',
+      objectives: [
+        { type: 'issue', owner: 'acme', repo: 'widgets', number: 2 },
+        { type: 'issue', owner: 'acme', repo: 'widgets', number: 1 },
+      ],
+      forge,
+      townRoot: process.cwd(),
+    });
+    expect(items.map((item) => [item.source_ref, item.owner_role])).toEqual([
+      ['acme/widgets#1', 'devops'],
+      ['acme/widgets#2', 'backend'],
+    ]);
+    expect(items[1]?.depends_on).toEqual([items[0]?.id]);
   });
 });
