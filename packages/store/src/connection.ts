@@ -12,6 +12,11 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number;
   /** Name reported in CLIENT LIST, to tell townhall, workers and agents apart. */
   connectionName?: string;
+  /**
+   * Hears connection errors (refused, reset, auth) as they happen. Commands still fail or wait on their
+   * own; without a listener ioredis would print every reconnect attempt as an unhandled error.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 /**
@@ -71,7 +76,7 @@ export function redactRedisUrl(url: string): string {
 
 /** Opens a connection that reconnects on its own (backing off to 2 s) and re-queues commands meanwhile. */
 export function openRedis(url: string, options: ConnectionOptions = {}): Redis {
-  return new Redis({
+  const redis = new Redis({
     ...parseRedisUrl(url),
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? 5000,
@@ -82,6 +87,8 @@ export function openRedis(url: string, options: ConnectionOptions = {}): Redis {
     // A replica or a restarting server answers LOADING / READONLY for a while: reconnect and retry.
     reconnectOnError: (error) => /READONLY|LOADING/.test(error.message),
   });
+  redis.on('error', options.onConnectionError ?? (() => {}));
+  return redis;
 }
 
 export function parseRedisVersion(info: string): [number, number, number] {

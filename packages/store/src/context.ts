@@ -31,6 +31,7 @@ export class BlockingPool {
 
   private open(): Redis {
     const connection = this.main.duplicate({ maxRetriesPerRequest: null });
+    connection.on('error', () => {});
     this.all.add(connection);
     return connection;
   }

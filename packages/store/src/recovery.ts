@@ -1,5 +1,6 @@
 import {
   type Agent,
+  CONDUCTOR_ID,
   isTerminalTaskState,
   type Message,
   newId,
@@ -132,7 +133,8 @@ export class Recovery {
     ];
     const orphans: OrphanTask[] = [];
     for (const task of open) {
-      if (!task.assigned_to) continue;
+      // The conductor's mailbox is always there: its tasks are never orphans.
+      if (!task.assigned_to || task.assigned_to === CONDUCTOR_ID) continue;
       const agent = agents.get(task.assigned_to);
       if (!agent) orphans.push({ task, reason: 'agent_missing' });
       else if (TERMINAL_AGENT_STATES.includes(agent.state)) orphans.push({ task, reason: 'agent_terminal' });

@@ -78,8 +78,14 @@ export class Town {
 
   /** Deletes the town's data through its indexes: everything, or only agents and their queues. */
   async reset(options: { agentsOnly?: boolean } = {}): Promise<number> {
-    return (await this.ctx.run('resetTown', { agents_only: options.agentsOnly === true })) as number;
+    return (await this.ctx.run('resetTown', {
+      agents_only: options.agentsOnly === true,
+      extra_keys: this.resetExtraKeys,
+    })) as number;
   }
+
+  /** Keys (relative to the town prefix) that a full reset deletes besides the core indexes. */
+  private readonly resetExtraKeys: string[] = ['workers'];
 
   /** The store's context, for packages that extend the store with their own areas (missions). */
   get context(): StoreContext {

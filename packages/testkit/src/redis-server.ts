@@ -98,6 +98,8 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     lazyConnect: false,
     maxRetriesPerRequest: null,
   });
+  // Tests crash and restart the server on purpose; the client reconnects by itself.
+  client.on('error', () => {});
 
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

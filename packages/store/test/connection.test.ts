@@ -1,0 +1,85 @@
+import { startTestRedis } from '@tinytown/testkit';
+import { describe, expect, it } from 'vitest';
+import { parseRedisUrl, parseRedisVersion, redactRedisUrl, Town } from '../src/index.js';
+
+describe('connections', () => {
+  it('accepts a password containing @:/%# when it is percent-encoded', async () => {
+    const password = 'p@ss:w/rd%#x';
+    const redis = await startTestRedis({ password });
+    try {
+      expect(redis.url).toContain(encodeURIComponent(password));
+      const town = await Town.connect({ url: redis.url, town: 'secret' });
+      await town.agents.register({ name: 'a', cli: 'claude' });
+      expect(await town.agents.list()).toHaveLength(1);
+      expect(town.redactedUrl).not.toContain(encodeURIComponent(password));
+      await town.close();
+      await expect(
+        Town.connect({ url: `redis://:wrong@127.0.0.1:${redis.port}`, town: 'secret' }),
+      ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('connects over a unix:// socket', async () => {
+    const redis = await startTestRedis({ unixSocket: true });
+    try {
+      expect(redis.socketUrl).toMatch(/^unix:\/\//);
+      const town = await Town.connect({ url: redis.socketUrl!, town: 'sock' });
+      await town.backlog.add('over the socket');
+      expect(await redis.client.llen('tt:{sock}:backlog')).toBe(1);
+      await town.close();
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('the next operation succeeds after Redis is killed and restarted', async () => {
+    const redis = await startTestRedis();
+    try {
+      const town = await Town.connect({ url: redis.url, town: 'phoenix' });
+      await town.agents.register({ name: 'before', cli: 'claude' });
+      await redis.crash();
+      const pending = town.backlog.add('queued while Redis was down');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await redis.restart();
+      const task = await pending;
+      expect(task.description).toBe('queued while Redis was down');
+      // The data of the killed server is gone (no persistence in tests): scripts must load again.
+      await town.agents.register({ name: 'after', cli: 'claude' });
+      expect((await town.agents.list()).map((agent) => agent.name)).toEqual(['after']);
+      await town.close();
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('reports an unreachable server as REDIS_UNAVAILABLE', async () => {
+    await expect(
+      Town.connect({ url: 'redis://127.0.0.1:1', town: 'nowhere', maxRetriesPerRequest: 0 }),
+    ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+  });
+
+  it('parses URLs and versions', () => {
+    expect(parseRedisUrl('redis://:p%40ss@example:6380/2')).toMatchObject({
+      host: 'example',
+      port: 6380,
+      db: 2,
+      password: 'p@ss',
+    });
+    expect(parseRedisUrl('rediss://u:p@h')).toMatchObject({
+      tls: {},
+      username: 'u',
+      password: 'p',
+      port: 6379,
+    });
+    expect(parseRedisUrl('unix:///tmp/r.sock?password=x')).toMatchObject({
+      path: '/tmp/r.sock',
+      password: 'x',
+    });
+    expect(() => parseRedisUrl('http://x')).toThrow(/Unsupported Redis URL scheme/);
+    expect(redactRedisUrl('redis://user:secret@host:1')).toBe('redis://user:****@host:1');
+    expect(parseRedisVersion('# Server\r\nredis_version:7.0.15\r\n')).toEqual([7, 0, 15]);
+    expect(parseRedisVersion('redis_version:6.2.1')).toEqual([6, 2, 1]);
+  });
+});
