@@ -100,7 +100,7 @@ describe('concurrency, with real concurrent clients', () => {
     const agents = await Promise.all(
       Array.from({ length: 6 }, (_, i) => setup.agents.register({ name: `taker-${i}`, cli: 'claude' })),
     );
-    const tasks = [];
+    const tasks: Task[] = [];
     for (let i = 0; i < 60; i++) tasks.push(await setup.backlog.add(`job ${i}`));
     await Promise.all(
       clients.map((client, i) =>
