@@ -1,4 +1,4 @@
-import { isTinytownError, type Message } from '@tinytown/core';
+import { isTinytownError, type Message, type Task } from '@tinytown/core';
 import { useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Town } from '../src/index.js';
