@@ -35,3 +35,11 @@ export {
 } from './recovery.js';
 export { type AssignResult, Tasks } from './tasks.js';
 export { type ConnectTownOptions, Town } from './town.js';
+export {
+  checkRedisServerBinary,
+  type LocalRedis,
+  type LocalRedisPaths,
+  localRedisPaths,
+  startLocalRedis,
+  stopLocalRedis,
+} from './local-redis.js';
