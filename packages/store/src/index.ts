@@ -20,6 +20,14 @@ export { DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js
 export { redisCall, toStoreError } from './errors.js';
 export { Events } from './events.js';
 export { type TownKeys, townKeys } from './keys.js';
+export {
+  checkRedisServerBinary,
+  type LocalRedis,
+  type LocalRedisPaths,
+  localRedisPaths,
+  startLocalRedis,
+  stopLocalRedis,
+} from './local-redis.js';
 export { newMessage, taskAssignMessage } from './message-factory.js';
 export { type InboxView, Messages, type SendInput, type SendResult } from './messages.js';
 export { Probes } from './probes.js';
@@ -35,11 +43,3 @@ export {
 } from './recovery.js';
 export { type AssignResult, Tasks } from './tasks.js';
 export { type ConnectTownOptions, Town } from './town.js';
-export {
-  checkRedisServerBinary,
-  type LocalRedis,
-  type LocalRedisPaths,
-  localRedisPaths,
-  startLocalRedis,
-  stopLocalRedis,
-} from './local-redis.js';
