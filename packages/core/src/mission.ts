@@ -77,8 +77,23 @@ export const WorkItem = z.object({
   source_ref: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
+  /** Position in the compiled (topological) order: ready items are assigned lowest first. */
+  seq: z.number().int().nonnegative().default(0),
+  /** Every task the mission created for this item (work, review, fix), oldest first. */
+  task_ids: z.array(z.uuid()).default([]),
 });
 export type WorkItem = z.infer<typeof WorkItem>;
+
+/** What a watch has already acted on, so one failing check or one comment yields one fix task. */
+export const WatchSeen = z.object({
+  /** `run:<id>:<conclusion>` and `status:<context>@<sha>:<state>`. */
+  checks: z.array(z.string()).default([]),
+  /** Comment, review and one-off finding keys (`conflict:<sha>`, `closed:<n>`). */
+  comments: z.array(z.string()).default([]),
+  /** Head commit when findings were last reported. */
+  acted_at_sha: z.string().nullable().default(null),
+});
+export type WatchSeen = z.infer<typeof WatchSeen>;
 
 export const WatchItem = z.object({
   id: z.uuid(),
@@ -92,5 +107,63 @@ export const WatchItem = z.object({
   on_trigger: TriggerAction,
   last_check_at: z.string().nullable(),
   consecutive_failures: z.number().int().nonnegative(),
+  /** Findings already acted on (kept with the watch between polls). */
+  seen: WatchSeen.default({ checks: [], comments: [], acted_at_sha: null }),
+  /** Last check error, cleared by a successful check. */
+  last_error: z.string().nullable().default(null),
+  /** Head commit an auto-merge was attempted for: a PR is merged at most once per head. */
+  merge_attempted_sha: z.string().nullable().default(null),
 });
 export type WatchItem = z.infer<typeof WatchItem>;
+
+/** An operator's note to the dispatcher (`resume…`, `pause…`, `redirect <item> to <agent>`, or plain text). */
+export const MissionNote = z.object({
+  id: z.uuid(),
+  mission_id: z.uuid(),
+  sender: z.string(),
+  body: z.string(),
+  created_at: z.string(),
+  processed_at: z.string().nullable().default(null),
+});
+export type MissionNote = z.infer<typeof MissionNote>;
+
+/** Tags linking ordinary tasks to missions. A task belongs to a work item iff it carries both id tags. */
+export const MISSION_TASK_TAGS = {
+  work: 'mission-work-item',
+  review: 'mission-review-task',
+  fix: 'mission-fix-task',
+  mission: (id: string) => `mission:${id}`,
+  workItem: (id: string) => `work-item:${id}`,
+  watch: (id: string) => `watch:${id}`,
+  kind: (kind: 'work' | 'review' | 'fix') => `mission-task:${kind}`,
+} as const;
+
+export type MissionTaskKind = 'work' | 'review' | 'fix';
+
+/** Which mission, item and kind a task's tags bind it to; `null` for a task of no mission. */
+export function missionTaskBinding(
+  tags: readonly string[],
+): { missionId: string; workItemId: string; kind: MissionTaskKind; watchId: string | null } | null {
+  const missionId = tags.find((tag) => tag.startsWith('mission:'))?.slice('mission:'.length);
+  const workItemId = tags.find((tag) => tag.startsWith('work-item:'))?.slice('work-item:'.length);
+  if (!missionId || !workItemId) return null;
+  const kind: MissionTaskKind = tags.includes(MISSION_TASK_TAGS.review)
+    ? 'review'
+    : tags.includes(MISSION_TASK_TAGS.fix)
+      ? 'fix'
+      : 'work';
+  const watchId = tags.find((tag) => tag.startsWith('watch:'))?.slice('watch:'.length) ?? null;
+  return { missionId, workItemId, kind, watchId };
+}
+
+/** Mission record plus summary counts, as list views show it. */
+export const MissionSummary = z.object({
+  id: z.uuid(),
+  state: MissionState,
+  objective_count: z.number().int().nonnegative(),
+  work_item_count: z.number().int().nonnegative(),
+  completed_count: z.number().int().nonnegative(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type MissionSummary = z.infer<typeof MissionSummary>;

@@ -36,6 +36,30 @@ export function townKeys(town: string) {
     rateLimit: (bucket: string) => k('ratelimit', bucket),
     /** HASH worker id -> last heartbeat (epoch ms), for readiness. */
     workers: k('workers'),
+    /** SET of every mission id: listing and the full reset go through it. */
+    missions: k('missions'),
+    /** SET of ids of missions that are not completed or failed. */
+    missionsActive: k('missions:active'),
+    /** ZSET mission id -> next wake (epoch ms): the dispatcher reads the due range. */
+    missionsWake: k('missions:wake'),
+    /** ZSET `<mission id>/<watch id>` -> next check (epoch ms). */
+    watchesDue: k('missions:watch-due'),
+    /** STRING MissionRun JSON. */
+    mission: (id: string) => k('mission', id),
+    /** HASH work item id -> WorkItem JSON. */
+    missionWork: (id: string) => k('mission', `${id}:work`),
+    /** HASH watch id -> WatchItem JSON. */
+    missionWatches: (id: string) => k('mission', `${id}:watch`),
+    /** HASH note id -> MissionNote JSON. */
+    missionNotes: (id: string) => k('mission', `${id}:control`),
+    /** Capped LIST of `[timestamp] text`, newest first. */
+    missionEvents: (id: string) => k('mission', `${id}:events`),
+    /** STRING fencing token of the tick holding the mission, with a TTL. */
+    missionLease: (id: string) => k('mission', `${id}:lease`),
+    /** STRING counter the fencing tokens come from. */
+    missionFence: (id: string) => k('mission', `${id}:fence`),
+    /** SET of ids of the mission's tasks whose end the mission has not processed yet. */
+    missionTasks: (id: string) => k('mission', `${id}:tasks`),
   };
 }
 

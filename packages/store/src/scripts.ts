@@ -7,6 +7,12 @@ import createTask from './lua/createTask.lua';
 import deleteTask from './lua/deleteTask.lua';
 import heartbeat from './lua/heartbeat.lua';
 import listAgents from './lua/listAgents.lua';
+import missionCommit from './lua/missionCommit.lua';
+import missionCreate from './lua/missionCreate.lua';
+import missionDelete from './lua/missionDelete.lua';
+import missionLease from './lua/missionLease.lua';
+import missionNote from './lua/missionNote.lua';
+import missionReset from './lua/missionReset.lua';
 import prelude from './lua/prelude.lua';
 import pruneAgents from './lua/pruneAgents.lua';
 import reapAgent from './lua/reapAgent.lua';
@@ -27,6 +33,12 @@ const SCRIPTS = {
   deleteTask,
   heartbeat,
   listAgents,
+  missionCommit,
+  missionCreate,
+  missionDelete,
+  missionLease,
+  missionNote,
+  missionReset,
   pruneAgents,
   reapAgent,
   reclaimAgent,

@@ -8,6 +8,7 @@ import { redisCall } from './errors.js';
 import { Events } from './events.js';
 import { townKeys } from './keys.js';
 import { Messages } from './messages.js';
+import { Missions } from './missions/index.js';
 import { Probes } from './probes.js';
 import { Recovery } from './recovery.js';
 import { defineScripts } from './scripts.js';
@@ -33,6 +34,7 @@ export class Town {
   readonly recovery: Recovery;
   readonly events: Events;
   readonly probes: Probes;
+  readonly missions: Missions;
 
   private constructor(
     private readonly ctx: StoreContext,
@@ -45,6 +47,7 @@ export class Town {
     this.recovery = new Recovery(ctx, this.agents, this.tasks);
     this.events = new Events(ctx, this.agents);
     this.probes = new Probes(ctx);
+    this.missions = new Missions(ctx);
   }
 
   static async connect(options: ConnectTownOptions): Promise<Town> {
@@ -78,10 +81,12 @@ export class Town {
 
   /** Deletes the town's data through its indexes: everything, or only agents and their queues. */
   async reset(options: { agentsOnly?: boolean } = {}): Promise<number> {
-    return (await this.ctx.run('resetTown', {
+    const missionKeys = options.agentsOnly === true ? 0 : await this.missions.reset();
+    const coreKeys = (await this.ctx.run('resetTown', {
       agents_only: options.agentsOnly === true,
       extra_keys: this.resetExtraKeys,
     })) as number;
+    return missionKeys + coreKeys;
   }
 
   /** Keys (relative to the town prefix) that a full reset deletes besides the core indexes. */

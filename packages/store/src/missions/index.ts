@@ -1,0 +1,9 @@
+export {
+  MISSION_EVENTS_MAX,
+  type MissionCommit,
+  type MissionSnapshot,
+  Missions,
+  type MissionTaskDraft,
+  missionNotFound,
+  type WorkCounts,
+} from './missions.js';
