@@ -1,8 +1,8 @@
-import { newId, parseId, type Task } from '@tinytown/core';
+import { isTinytownError, parseId, type Task } from '@tinytown/core';
 import type { Address, Agents } from './agents.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
-import { taskAssignMessage } from './message-factory.js';
+import { assignEnvelope, taskAssignMessage } from './message-factory.js';
 import { draftTask, type Tasks } from './tasks.js';
 
 export interface ClaimResult {
@@ -49,23 +49,36 @@ export class Backlog {
   }
 
   /**
-   * Claims the oldest backlog task that `accepts` (for instance, matches the agent's role), skipping
-   * tasks another claimer takes first. Returns null when nothing suitable is left.
+   * Claims the oldest backlog task for an agent — or, with `accepts`, the oldest one it accepts (for
+   * instance, matching the agent's role), skipping tasks another claimer takes first. Returns null when
+   * nothing suitable is left.
    */
-  async claimNext(
-    agentRef: string,
-    accepts: (task: Task) => boolean = () => true,
-  ): Promise<ClaimResult | null> {
-    for (const task of await this.list()) {
-      if (!accepts(task)) continue;
-      try {
-        return await this.claim(task.id, agentRef);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'NOT_IN_BACKLOG') continue;
-        throw error;
+  async claimNext(agentRef: string, accepts?: (task: Task) => boolean): Promise<ClaimResult | null> {
+    const agent = await this.agents.resolve(agentRef);
+    const address = { id: agent.id, name: agent.name };
+    if (!accepts) {
+      const id = (await this.ctx.run('claimNextTask', {
+        agent_id: agent.id,
+        envelope: assignEnvelope(agent.id),
+      })) as string | null;
+      return id ? { task: await this.tasks.get(id), agent: address } : null;
+    }
+    const pageSize = 50;
+    for (let offset = 0; ; offset += pageSize) {
+      const ids = await redisCall(
+        this.ctx.redis.lrange(this.ctx.keys.backlog, offset, offset + pageSize - 1),
+      );
+      if (ids.length === 0) return null;
+      for (const task of await this.tasks.getMany(ids)) {
+        if (task.state !== 'pending' || !accepts(task)) continue;
+        try {
+          return await this.claim(task.id, agent.id);
+        } catch (error) {
+          if (!isTinytownError(error, 'NOT_IN_BACKLOG')) throw error;
+          // Claimed by someone else a moment ago: the list shifted, so this page is read again next time.
+        }
       }
     }
-    return null;
   }
 
   /** Assigns every backlog task to one agent; returns the tasks assigned, in backlog order. */
@@ -73,12 +86,7 @@ export class Backlog {
     const agent = await this.agents.resolve(agentRef);
     const slots = await this.length();
     // The script cannot mint ids, so it gets one prepared message per task it may assign.
-    const envelopes = Array.from({ length: slots }, () => {
-      const { task_id: _placeholder, ...envelope } = taskAssignMessage(agent.id, newId()) as {
-        task_id: string;
-      };
-      return envelope;
-    });
+    const envelopes = Array.from({ length: slots }, () => assignEnvelope(agent.id));
     const ids = (await this.ctx.run('assignAllBacklog', {
       agent_id: agent.id,
       messages: envelopes,

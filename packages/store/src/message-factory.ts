@@ -22,3 +22,12 @@ export function newMessage(
 export function taskAssignMessage(to: string, taskId: string): Message {
   return newMessage(to, { type: 'task_assign', task_id: taskId });
 }
+
+/**
+ * A task_assign message without its task id, for a script that picks the task itself: scripts cannot
+ * mint UUIDs, so the caller prepares the envelope and the script fills in `task_id`.
+ */
+export function assignEnvelope(to: string): Record<string, unknown> {
+  const { task_id: _unset, ...envelope } = taskAssignMessage(to, '') as Message & { task_id: string };
+  return envelope;
+}

@@ -3,7 +3,6 @@ import {
   CONDUCTOR_ID,
   isTerminalTaskState,
   type Message,
-  newId,
   type Task,
   TERMINAL_AGENT_STATES,
   TinytownError,
@@ -12,7 +11,7 @@ import type { Address, Agents } from './agents.js';
 import { decodeMessage } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
-import { taskAssignMessage } from './message-factory.js';
+import { assignEnvelope } from './message-factory.js';
 import type { Tasks } from './tasks.js';
 
 export interface RecoverResult {
@@ -103,12 +102,7 @@ export class Recovery {
     const leftBehind: ReclaimableWork[] = [];
     for (const agent of dead) {
       const open = await redisCall(this.ctx.redis.scard(this.ctx.keys.tasksOfAgent(agent.id)));
-      const envelopes = Array.from({ length: open }, () => {
-        const { task_id: _placeholder, ...envelope } = taskAssignMessage(target?.id ?? '', newId()) as {
-          task_id: string;
-        };
-        return envelope;
-      });
+      const envelopes = Array.from({ length: open }, () => assignEnvelope(target?.id ?? ''));
       const [count, kept] = (await this.ctx.run('reclaimAgent', {
         id: agent.id,
         to_backlog: options.toBacklog === true,

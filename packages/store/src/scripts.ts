@@ -2,6 +2,7 @@ import { TinytownError } from '@tinytown/core';
 import type { Redis } from 'ioredis';
 import { toStoreError } from './errors.js';
 import assignAllBacklog from './lua/assignAllBacklog.lua';
+import claimNextTask from './lua/claimNextTask.lua';
 import claimTask from './lua/claimTask.lua';
 import createTask from './lua/createTask.lua';
 import deleteTask from './lua/deleteTask.lua';
@@ -28,6 +29,7 @@ import transitionTask from './lua/transitionTask.lua';
 
 const SCRIPTS = {
   assignAllBacklog,
+  claimNextTask,
   claimTask,
   createTask,
   deleteTask,

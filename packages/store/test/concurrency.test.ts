@@ -94,6 +94,30 @@ describe('concurrency, with real concurrent clients', () => {
     }
   });
 
+  it('50 concurrent claimNext loops take every task exactly once', async () => {
+    const clients = await open(50);
+    const setup = clients[0]!;
+    const agents = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => setup.agents.register({ name: `next-${i}`, cli: 'claude' })),
+    );
+    for (let i = 0; i < 200; i++) await setup.backlog.add(`job ${i}`, { tags: i % 2 ? 'odd' : 'even' });
+    const taken = await Promise.all(
+      clients.map(async (client, i) => {
+        const mine: string[] = [];
+        const accepts = i % 2 === 0 ? undefined : (task: Task) => task.tags.includes('odd');
+        for (;;) {
+          const claim = await client.backlog.claimNext(agents[i]!.id, accepts);
+          if (!claim) return mine;
+          mine.push(claim.task.id);
+        }
+      }),
+    );
+    const all = taken.flat();
+    expect(all).toHaveLength(200);
+    expect(new Set(all).size).toBe(200);
+    expect(await setup.backlog.length()).toBe(0);
+  });
+
   it('concurrent assign-all and claims never hand one task to two agents', async () => {
     const clients = await open(6);
     const setup = clients[0]!;
