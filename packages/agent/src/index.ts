@@ -7,3 +7,4 @@ export * from './process-runner.js';
 export * from './prompt.js';
 export * from './round-classifier.js';
 export * from './round-env.js';
+export * from './runtime.js';

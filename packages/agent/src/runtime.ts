@@ -1,0 +1,452 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  type Agent,
+  type AgentCliConfig,
+  type AgentState,
+  isTerminalAgentState,
+  isTerminalTaskState,
+  isTinytownError,
+  type Message,
+  TinytownError,
+} from '@tinytown/core';
+import type { Town } from '@tinytown/store';
+import { backlogSnapshot, inferRoleHint, taskMatchesRole } from './backlog-match.js';
+import { type ResolvedCli, resolveAgentCli } from './presets.js';
+import { type RoundOutcome, runCliRound } from './process-runner.js';
+import { buildRoundPrompt, type PromptTask } from './prompt.js';
+import { classifyRound, type RoundClassification, type Sender } from './round-classifier.js';
+import { buildRoundEnv } from './round-env.js';
+
+/** What the loop needs from the town's `[agent]` config, in milliseconds. */
+export interface AgentLoopSettings {
+  /** Rounds (CLI runs) before the loop ends. */
+  readonly maxRounds: number;
+  /** 0 disables the idle exit. */
+  readonly idleTimeoutMs: number;
+  readonly roundTimeoutMs: number;
+  /** When the inbox is empty, claim the oldest role-matching backlog task. */
+  readonly autoClaim: boolean;
+}
+
+export interface AgentLoopOptions {
+  readonly town: Town;
+  readonly agentId: string;
+  /** The town directory: the CLI's working directory (unless its config says otherwise) and where logs go. */
+  readonly townRoot: string;
+  readonly settings: AgentLoopSettings;
+  readonly agentClis?: Readonly<Record<string, AgentCliConfig>>;
+  /** Passed to the CLI as REDIS_URL so its `tt` commands reach the same Redis. */
+  readonly redisUrl?: string;
+  readonly townhallUrl?: string;
+  /** Added to the CLI's environment before Tinytown's identity (PATH with a `tt` shim, TT_TOWN…). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** Base environment of the CLI; default `process.env`. */
+  readonly baseEnv?: NodeJS.ProcessEnv;
+  /** How often an idle loop looks at its inbox. Default 1 s. */
+  readonly pollMs?: number;
+  /** Lease renewal while the CLI runs; default a third of the store's lease. */
+  readonly tickMs?: number;
+  readonly killGraceMs?: number;
+  /** Consecutive failed rounds before the agent is put in `error`. Default 3. */
+  readonly maxConsecutiveFailures?: number;
+  /** Aborting stops the loop: a running CLI is killed and its messages go back to the inbox. */
+  readonly signal?: AbortSignal;
+  /** One line per thing worth knowing; default nothing. */
+  readonly log?: (line: string) => void;
+}
+
+export type AgentLoopExit =
+  | 'max_rounds'
+  | 'stopped'
+  | 'closed'
+  | 'killed'
+  | 'idle_timeout'
+  | 'aborted'
+  | 'removed'
+  | 'error';
+
+export interface AgentLoopResult {
+  readonly reason: AgentLoopExit;
+  /** Rounds in which the CLI ran. */
+  readonly rounds: number;
+  readonly failedRounds: number;
+  readonly finalState: AgentState | undefined;
+  readonly error?: string;
+}
+
+export interface RoundRecord {
+  readonly round: number;
+  readonly outcome: RoundOutcome;
+  readonly logFile: string;
+  readonly messageIds: readonly string[];
+  readonly requeued: number;
+}
+
+const DEFAULT_POLL_MS = 1_000;
+const DEFAULT_MAX_FAILURES = 3;
+/** Messages taken into one round at most. */
+const ROUND_BATCH = 50;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    if (signal?.aborted) return done();
+    const timer = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      done();
+    }
+    signal?.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** The directory holding an agent's per-round logs: `<town>/.tt/logs/<agent id>/`. */
+export function roundLogDir(townRoot: string, agentId: string): string {
+  return join(resolve(townRoot), '.tt', 'logs', agentId);
+}
+
+function taskAssignIds(classification: RoundClassification): string[] {
+  const ids: string[] = [];
+  for (const item of classification.actionable) {
+    if (item.message.type === 'task_assign' && !ids.includes(item.message.task_id)) {
+      ids.push(item.message.task_id);
+    }
+  }
+  return ids;
+}
+
+function describeOutcome(outcome: RoundOutcome): string {
+  if (outcome.spawnError) return `could not start the CLI: ${outcome.spawnError.message}`;
+  if (outcome.timedOut) return `timed out after ${outcome.durationMs} ms and was killed`;
+  if (outcome.aborted) return 'aborted';
+  if (outcome.signal) return `killed by ${outcome.signal}`;
+  return `exit code ${outcome.exitCode}`;
+}
+
+const succeeded = (outcome: RoundOutcome) =>
+  outcome.exitCode === 0 && !outcome.timedOut && !outcome.aborted && outcome.spawnError === undefined;
+
+/**
+ * The agent runtime: feeds the agent's inbox to its AI CLI, one round at a time, holding the agent's lease
+ * throughout (also while the CLI runs, which the original forgot). Messages are taken in flight and only
+ * acknowledged once the round's outcome is known; a failed round puts its actionable messages back at the
+ * front of their queues and its running task back to assigned. Stop, close, interrupt and resume take effect
+ * between rounds; kill (and an abort of `signal`) kills a running CLI with its whole process tree.
+ */
+export class AgentLoop {
+  private readonly log: (line: string) => void;
+  private readonly pollMs: number;
+  private readonly tickMs: number;
+  private readonly maxFailures: number;
+  private rounds = 0;
+  private failedRounds = 0;
+  private consecutiveFailures = 0;
+  private idleSince = Date.now();
+  /** Informational lines from rounds that had nothing to act on, shown in the next prompt. */
+  private carriedInfo: string[] = [];
+  private cli: ResolvedCli | undefined;
+  readonly history: RoundRecord[] = [];
+
+  constructor(private readonly options: AgentLoopOptions) {
+    this.log = options.log ?? (() => {});
+    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.tickMs = options.tickMs ?? Math.max(100, Math.floor(options.town.settings.leaseMs / 3));
+    this.maxFailures = options.maxConsecutiveFailures ?? DEFAULT_MAX_FAILURES;
+  }
+
+  private get town(): Town {
+    return this.options.town;
+  }
+
+  private get id(): string {
+    return this.options.agentId;
+  }
+
+  async run(): Promise<AgentLoopResult> {
+    let reason: AgentLoopExit;
+    let error: string | undefined;
+    try {
+      reason = await this.loop();
+    } catch (caught) {
+      if (isTinytownError(caught, 'AGENT_NOT_FOUND')) {
+        reason = 'removed';
+      } else {
+        reason = 'error';
+        error = caught instanceof Error ? caught.message : String(caught);
+        this.log(`error: ${error}`);
+        await this.moveTo('error', [], `Runtime error: ${error}`).catch(() => {});
+      }
+    }
+    const finalState = await this.finish(reason);
+    this.log(`finished (${reason}) after ${this.rounds} round(s), ${this.failedRounds} failed`);
+    return {
+      reason,
+      rounds: this.rounds,
+      failedRounds: this.failedRounds,
+      finalState,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  /** At exit the agent is stopped, unless it already ended in a terminal state (kill, error). */
+  private async finish(reason: AgentLoopExit): Promise<AgentState | undefined> {
+    if (reason === 'removed') return undefined;
+    try {
+      const agent = await this.town.agents.get(this.id);
+      if (isTerminalAgentState(agent.state)) return agent.state;
+      const note =
+        reason === 'idle_timeout'
+          ? 'Idle timeout reached; stopped'
+          : `Stopped after ${this.rounds} round(s) (${reason.replace('_', ' ')})`;
+      await this.moveTo('stopped', [], note);
+      return 'stopped';
+    } catch (caught) {
+      if (isTinytownError(caught, 'AGENT_NOT_FOUND')) return undefined;
+      throw caught;
+    }
+  }
+
+  /** A transition that only happens from the given states; false when the agent was elsewhere. */
+  private async moveTo(to: AgentState, from: readonly AgentState[], activity?: string): Promise<boolean> {
+    const legal: AgentState[] =
+      from.length > 0 ? [...from] : ['starting', 'idle', 'working', 'paused', 'draining', 'cold'];
+    try {
+      await this.town.agents.transition(this.id, to, {
+        from: legal,
+        ...(activity === undefined ? {} : { activity }),
+      });
+      return true;
+    } catch (caught) {
+      if (isTinytownError(caught, 'INVALID_TRANSITION')) return false;
+      throw caught;
+    }
+  }
+
+  private async loop(): Promise<AgentLoopExit> {
+    const { settings, signal } = this.options;
+    const agent = await this.town.agents.get(this.id);
+    try {
+      this.cli = resolveAgentCli(agent.cli, this.options.agentClis ?? {});
+    } catch (caught) {
+      const message = caught instanceof Error ? caught.message : String(caught);
+      await this.moveTo('error', [], message);
+      throw caught;
+    }
+    this.log(
+      `agent ${agent.name} (${agent.id}) runs ${this.cli.name}: ${this.cli.argv.join(' ')}; max ${settings.maxRounds} rounds, round timeout ${settings.roundTimeoutMs} ms, idle timeout ${settings.idleTimeoutMs} ms`,
+    );
+    await this.moveTo('idle', ['starting', 'cold']);
+    this.idleSince = Date.now();
+
+    for (;;) {
+      if (signal?.aborted) return 'aborted';
+      const beat = await this.town.agents.heartbeat(this.id);
+      if (beat.stopRequested === 'kill' || isTerminalAgentState(beat.state)) {
+        return beat.stopRequested === 'kill' ? 'killed' : 'stopped';
+      }
+      if (beat.stopRequested === 'close' || beat.state === 'draining') return 'closed';
+      if (beat.state === 'paused') {
+        this.idleSince = Date.now();
+        await sleep(this.pollMs, signal);
+        continue;
+      }
+      if (this.rounds >= settings.maxRounds) return 'max_rounds';
+
+      const messages = await this.town.messages.takeRound(this.id, ROUND_BATCH);
+      if (messages.length === 0) {
+        if (settings.autoClaim && (await this.autoClaim())) continue;
+        if (beat.state === 'working') await this.moveTo('idle', ['working']);
+        if (settings.idleTimeoutMs > 0 && Date.now() - this.idleSince >= settings.idleTimeoutMs) {
+          this.log(`idle for ${settings.idleTimeoutMs} ms: draining and stopping`);
+          await this.moveTo('draining', ['idle', 'working', 'starting'], 'Idle timeout reached; draining');
+          return 'idle_timeout';
+        }
+        await sleep(this.pollMs, signal);
+        continue;
+      }
+
+      const ended = await this.round(agent.name, messages);
+      if (ended) return ended;
+      this.idleSince = Date.now();
+      if (this.consecutiveFailures > 0) {
+        // Back off after a failure instead of hammering a broken CLI with the same messages.
+        await sleep(Math.min(this.pollMs * 2 ** this.consecutiveFailures, 30_000), signal);
+      }
+    }
+  }
+
+  /** Claims the oldest role-matching backlog task; its task_assign message arrives in the inbox. */
+  private async autoClaim(): Promise<boolean> {
+    const agent = await this.town.agents.get(this.id);
+    const role = inferRoleHint(agent);
+    const claimed = await this.town.backlog.claimNext(this.id, (task) => taskMatchesRole(task, role));
+    if (claimed) this.log(`claimed backlog task ${claimed.task.id} (role ${role})`);
+    return claimed !== null;
+  }
+
+  private async senderLookup(): Promise<(id: string) => Sender | undefined> {
+    const agents = await this.town.agents.list();
+    const byId = new Map<string, Agent>(agents.map((agent) => [agent.id, agent]));
+    return (id) => byId.get(id);
+  }
+
+  /** One round. Returns why the loop must end, or undefined to go on. */
+  private async round(agentName: string, messages: readonly Message[]): Promise<AgentLoopExit | undefined> {
+    const { settings, signal } = this.options;
+    const classification = classifyRound(messages, await this.senderLookup());
+    const actionableIds = classification.actionable.map((item) => item.message.id);
+
+    if (classification.actionable.length === 0) {
+      // Nothing for the CLI: acknowledge, but keep the summaries for the next prompt and the activity log.
+      await this.town.messages.settleRound(this.id, []);
+      for (const line of classification.informational)
+        await this.town.agents.logActivity(this.id, `Info: ${line}`);
+      for (const { summary, count } of classification.confirmations) {
+        await this.town.agents.logActivity(this.id, `Ack: ${summary} x${count}`);
+      }
+      this.carriedInfo.push(...classification.informational);
+      this.carriedInfo = this.carriedInfo.slice(-50);
+      return undefined;
+    }
+
+    const agent = await this.town.agents.get(this.id);
+    if (!(await this.moveTo('working', ['idle', 'starting']))) {
+      // Paused, closed or killed between the heartbeat and now: the messages wait for a later round.
+      await this.town.messages.settleRound(this.id, actionableIds);
+      return undefined;
+    }
+
+    const roundNumber = this.rounds + 1;
+    const taskIds = taskAssignIds(classification);
+    const tasks = new Map<string, PromptTask>();
+    const records = await this.town.tasks.getMany(taskIds);
+    for (const task of records) tasks.set(task.id, task);
+    let started: string | undefined;
+    for (const id of taskIds) {
+      const task = records.find((record) => record.id === id);
+      if (!task || task.assigned_to !== this.id || task.state !== 'assigned') continue;
+      try {
+        tasks.set(id, await this.town.tasks.start(id));
+        started = id;
+        break;
+      } catch (caught) {
+        if (!isTinytownError(caught)) throw caught;
+      }
+    }
+
+    const backlog = await this.town.backlog.list();
+    const snapshot = backlogSnapshot(backlog, inferRoleHint(agent));
+    const withCarried: RoundClassification = {
+      ...classification,
+      informational: [...this.carriedInfo, ...classification.informational],
+    };
+    const prompt = buildRoundPrompt({
+      agent,
+      town: this.town.name,
+      round: roundNumber,
+      maxRounds: settings.maxRounds,
+      messages: withCarried,
+      tasks,
+      backlog: snapshot,
+    });
+
+    const cli = this.cli!;
+    const townRoot = resolve(this.options.townRoot);
+    const logDir = roundLogDir(townRoot, this.id);
+    await mkdir(logDir, { recursive: true });
+    const logFile = join(logDir, `round-${agent.rounds_completed + 1}-${Date.now()}.log`);
+    const env = buildRoundEnv(
+      {
+        agentId: this.id,
+        agentName,
+        town: this.town.name,
+        redisUrl: this.options.redisUrl,
+        townhallUrl: this.options.townhallUrl,
+      },
+      { ...(this.options.extraEnv ?? {}), ...cli.env },
+      this.options.baseEnv,
+    );
+
+    const roundAbort = new AbortController();
+    let killed = false;
+    const onOuterAbort = () => roundAbort.abort();
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    this.log(
+      `round ${roundNumber}: ${classification.actionable.length} actionable message(s)${started ? `, task ${started}` : ''}; log ${logFile}`,
+    );
+    let outcome: RoundOutcome;
+    try {
+      outcome = await runCliRound({
+        cli,
+        prompt,
+        cwd: cli.workdir ? resolve(townRoot, cli.workdir) : townRoot,
+        env,
+        logFile,
+        timeoutMs: settings.roundTimeoutMs,
+        signal: roundAbort.signal,
+        tickMs: this.tickMs,
+        ...(this.options.killGraceMs === undefined ? {} : { killGraceMs: this.options.killGraceMs }),
+        onTick: async () => {
+          const beat = await this.town.agents.heartbeat(this.id);
+          if (beat.stopRequested === 'kill' || isTerminalAgentState(beat.state)) {
+            killed = true;
+            roundAbort.abort();
+          }
+        },
+        onTickError: (caught) =>
+          this.log(`lease renewal failed: ${caught instanceof Error ? caught.message : String(caught)}`),
+      });
+    } finally {
+      signal?.removeEventListener('abort', onOuterAbort);
+    }
+
+    const ok = succeeded(outcome);
+    const requeued = await this.town.messages.settleRound(this.id, ok ? [] : actionableIds);
+    this.history.push({ round: roundNumber, outcome, logFile, messageIds: actionableIds, requeued });
+    this.rounds += 1;
+
+    if (ok) {
+      this.consecutiveFailures = 0;
+      this.carriedInfo = [];
+      await this.town.agents.recordRound(this.id);
+      await this.town.agents.logActivity(this.id, `Round ${roundNumber}: completed`);
+      this.log(`round ${roundNumber}: completed in ${outcome.durationMs} ms`);
+    } else {
+      this.failedRounds += 1;
+      this.consecutiveFailures += 1;
+      const what = describeOutcome(outcome);
+      this.log(`round ${roundNumber}: ${what}; ${requeued} message(s) back in the inbox`);
+      await this.town.agents.logActivity(this.id, `Round ${roundNumber}: failed (${what})`);
+      if (started) await this.unstart(started);
+    }
+
+    if (killed) return 'killed';
+    if (signal?.aborted) return 'aborted';
+    if (outcome.spawnError) {
+      await this.moveTo('error', ['working'], `CLI could not start: ${outcome.spawnError.message}`);
+      return 'error';
+    }
+    if (this.consecutiveFailures >= this.maxFailures) {
+      await this.moveTo('error', ['working'], `${this.consecutiveFailures} rounds failed in a row`);
+      return 'error';
+    }
+    await this.moveTo('idle', ['working']);
+    return undefined;
+  }
+
+  /** A failed round's task goes back to assigned, unless the CLI already finished it. */
+  private async unstart(taskId: string): Promise<void> {
+    try {
+      const task = await this.town.tasks.get(taskId);
+      if (task.state === 'running' && !isTerminalTaskState(task.state)) await this.town.tasks.unstart(taskId);
+    } catch (caught) {
+      if (!(caught instanceof TinytownError)) throw caught;
+    }
+  }
+}
+
+/** Runs an agent's round loop until it stops; see `AgentLoop`. */
+export function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoopResult> {
+  return new AgentLoop(options).run();
+}

@@ -1,0 +1,304 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentCliConfig } from '@tinytown/core';
+import { Town } from '@tinytown/store';
+import { useTestRedis } from '@tinytown/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isProcessAlive } from '../src/process-group.js';
+import { type AgentLoopOptions, type AgentLoopSettings, roundLogDir, runAgentLoop } from '../src/runtime.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'store-agent.mjs');
+const redis = useTestRedis();
+
+let dir: string;
+let town: Town;
+const towns: Town[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tt-loop-'));
+  town = await Town.connect({ url: redis.current.url, town: 'looptown', settings: { leaseMs: 900 } });
+  towns.push(town);
+});
+afterEach(async () => {
+  for (const t of towns.splice(0)) await t.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function clis(env: Record<string, string> = {}): Record<string, AgentCliConfig> {
+  return { fake: { command: `${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}`, env } };
+}
+
+const SETTINGS: AgentLoopSettings = {
+  maxRounds: 1,
+  idleTimeoutMs: 0,
+  roundTimeoutMs: 20_000,
+  autoClaim: false,
+};
+
+function loop(agentId: string, overrides: Partial<AgentLoopOptions> & { env?: Record<string, string> } = {}) {
+  const { env, settings, ...rest } = overrides;
+  return runAgentLoop({
+    town,
+    agentId,
+    townRoot: dir,
+    settings: { ...SETTINGS, ...settings },
+    agentClis: clis(env),
+    redisUrl: redis.current.url,
+    pollMs: 50,
+    killGraceMs: 300,
+    ...rest,
+  });
+}
+
+async function until<T>(probe: () => Promise<T | undefined | false>, ms = 8_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition never became true');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('the agent round loop', () => {
+  it('runs an assigned task through the CLI, acknowledges the round and counts it', async () => {
+    const agent = await town.agents.register({ name: 'worker-1', cli: 'fake' });
+    const description = 'Line one of the job\nline two, which the original cut off\n$(touch pwned)';
+    const { task } = await town.tasks.assign('worker-1', description);
+    const promptFile = join(dir, 'prompts.txt');
+
+    const result = await loop(agent.id, { env: { FAKE_PROMPT_FILE: promptFile } });
+
+    expect(result).toMatchObject({ reason: 'max_rounds', rounds: 1, failedRounds: 0, finalState: 'stopped' });
+    const done = await town.tasks.get(task.id);
+    expect(done.state).toBe('completed');
+    expect(done.result).toBe('done by worker-1');
+    const after = await town.agents.get(agent.id);
+    expect(after).toMatchObject({ state: 'stopped', rounds_completed: 1, tasks_completed: 1 });
+    const inbox = await town.messages.peek(agent.id);
+    expect(inbox).toMatchObject({ total: 0, inflight: 0 });
+    const prompt = await readFile(promptFile, 'utf8');
+    expect(prompt).toContain('line two, which the original cut off');
+    expect(prompt).toContain('from conductor');
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    const logs = await readdir(roundLogDir(dir, agent.id));
+    expect(logs.filter((name) => name.endsWith('.log'))).toHaveLength(1);
+  });
+
+  it('shows senders by name and the role-matched backlog in the prompt', async () => {
+    const alice = await town.agents.register({ name: 'alice', cli: 'fake', role: 'reviewer' });
+    const agent = await town.agents.register({ name: 'api-dev', cli: 'fake' });
+    await town.backlog.add('Add the orders endpoint', { tags: ['backend'] });
+    await town.backlog.add('Polish the CSS of the login page', { tags: ['frontend'] });
+    await town.messages.send({
+      to: 'api-dev',
+      text: 'Can you check the schema?',
+      kind: 'query',
+      from: 'alice',
+    });
+    const promptFile = join(dir, 'prompts.txt');
+
+    await loop(agent.id, { env: { FAKE_PROMPT_FILE: promptFile } });
+
+    const prompt = await readFile(promptFile, 'utf8');
+    expect(prompt).toContain(`from ${alice.nickname} [reviewer]`);
+    expect(prompt).toContain('Add the orders endpoint');
+    expect(prompt).not.toContain('Polish the CSS');
+  });
+
+  it('puts the messages of a failed round back, urgent ones in the urgent queue, and the task back to assigned', async () => {
+    const agent = await town.agents.register({ name: 'flaky', cli: 'fake' });
+    const { task } = await town.tasks.assign('flaky', 'Do the thing');
+    await town.messages.send({ to: 'flaky', text: 'Are you there?', kind: 'query', urgent: true });
+    await town.messages.send({ to: 'flaky', text: 'fyi: the build is green', kind: 'info' });
+
+    const result = await loop(agent.id, {
+      env: { FAKE_MODE: 'exit', FAKE_EXIT_CODE: '3' },
+      settings: { ...SETTINGS, maxRounds: 5 },
+      maxConsecutiveFailures: 1,
+    });
+
+    expect(result).toMatchObject({ reason: 'error', rounds: 1, failedRounds: 1, finalState: 'error' });
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
+    const inbox = await town.messages.peek(agent.id);
+    expect(inbox).toMatchObject({ total: 2, urgent: 1, inflight: 0 });
+    expect(inbox.messages.map((message) => message.type)).toEqual(['query', 'task_assign']);
+    expect((await town.agents.get(agent.id)).rounds_completed).toBe(0);
+  });
+
+  it('retries a failed round and succeeds on the next one', async () => {
+    const agent = await town.agents.register({ name: 'retry', cli: 'fake' });
+    const { task } = await town.tasks.assign('retry', 'Try again');
+    // One loop whose CLI fails, then (after a restart) one whose CLI works: the same message is served again.
+    await loop(agent.id, { env: { FAKE_MODE: 'exit' }, settings: { ...SETTINGS, maxRounds: 1 } });
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
+    await town.agents.restart('retry');
+    const result = await loop(agent.id);
+    expect(result.reason).toBe('max_rounds');
+    expect((await town.tasks.get(task.id)).state).toBe('completed');
+  });
+
+  it('keeps its lease while a round runs longer than the lease', async () => {
+    const agent = await town.agents.register({ name: 'slow', cli: 'fake' });
+    const { task } = await town.tasks.assign('slow', 'Take your time');
+    const running = loop(agent.id, { env: { FAKE_MODE: 'sleep', FAKE_SLEEP_MS: '2500' }, tickMs: 200 });
+
+    await until(async () => (await town.agents.get(agent.id)).state === 'working');
+    const deadline = Date.now() + 2_000;
+    while (Date.now() < deadline) {
+      const recovered = await town.recovery.recover();
+      expect(recovered.recovered).toHaveLength(0);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    const result = await running;
+    expect(result).toMatchObject({ reason: 'max_rounds', failedRounds: 0 });
+    expect((await town.tasks.get(task.id)).state).toBe('completed');
+  });
+
+  it('kills a round past its timeout together with its children', async () => {
+    const agent = await town.agents.register({ name: 'hung', cli: 'fake' });
+    const { task } = await town.tasks.assign('hung', 'Never finishes');
+    const pidFile = join(dir, 'grandchild.pid');
+    const started = Date.now();
+
+    const result = await loop(agent.id, {
+      env: { FAKE_MODE: 'grandchild', FAKE_PID_FILE: pidFile },
+      settings: { ...SETTINGS, roundTimeoutMs: 2_500 },
+      maxConsecutiveFailures: 1,
+    });
+
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result).toMatchObject({ failedRounds: 1, reason: 'error' });
+    const grandchild = Number(await readFile(pidFile, 'utf8'));
+    expect(await isProcessAlive(grandchild)).toBe(false);
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
+    expect((await town.messages.peek(agent.id)).total).toBe(1);
+  });
+
+  it('honours kill during a round: the CLI dies, the work goes back', async () => {
+    const agent = await town.agents.register({ name: 'victim', cli: 'fake' });
+    const { task } = await town.tasks.assign('victim', 'Long job');
+    const pidFile = join(dir, 'grandchild.pid');
+    const running = loop(agent.id, { env: { FAKE_MODE: 'grandchild', FAKE_PID_FILE: pidFile }, tickMs: 100 });
+
+    await until(async () => existsSync(pidFile));
+    await town.agents.kill('victim');
+    const result = await running;
+
+    expect(result).toMatchObject({ reason: 'killed', finalState: 'stopped' });
+    expect(await isProcessAlive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
+    expect(await town.messages.peek(agent.id)).toMatchObject({ total: 1, inflight: 0 });
+  });
+
+  it('stops after the idle timeout, through draining', async () => {
+    const agent = await town.agents.register({ name: 'sleepy', cli: 'fake' });
+    const result = await loop(agent.id, { settings: { ...SETTINGS, idleTimeoutMs: 300 } });
+    expect(result).toMatchObject({ reason: 'idle_timeout', rounds: 0, finalState: 'stopped' });
+    const states = (await town.events.recent({ agent: agent.id, limit: 20 })).map((event) => event.new_state);
+    expect(states).toContain('draining');
+  });
+
+  it('waits while interrupted and carries on after resume', async () => {
+    const agent = await town.agents.register({ name: 'pausable', cli: 'fake' });
+    const running = loop(agent.id);
+    await until(async () => (await town.agents.get(agent.id)).state === 'idle');
+    await town.agents.interrupt('pausable');
+    const { task } = await town.tasks.assign('pausable', 'After the pause');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await town.messages.peek(agent.id)).total).toBe(1);
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
+
+    await town.agents.resume('pausable');
+    const result = await running;
+    expect(result.reason).toBe('max_rounds');
+    expect((await town.tasks.get(task.id)).state).toBe('completed');
+  });
+
+  it('ends between rounds when closed', async () => {
+    const agent = await town.agents.register({ name: 'closing', cli: 'fake' });
+    const running = loop(agent.id, { settings: { ...SETTINGS, maxRounds: 10 } });
+    await until(async () => (await town.agents.get(agent.id)).state === 'idle');
+    await town.agents.close('closing');
+    expect(await running).toMatchObject({ reason: 'closed', finalState: 'stopped' });
+  });
+
+  it('claims role-matching backlog work when auto_claim is on, and leaves the rest', async () => {
+    const agent = await town.agents.register({ name: 'backend-1', cli: 'fake' });
+    const mine = await town.backlog.add('Add a pagination endpoint', { tags: ['api'] });
+    const theirs = await town.backlog.add('Restyle the navbar', { tags: ['frontend'] });
+
+    const result = await loop(agent.id, { settings: { ...SETTINGS, autoClaim: true } });
+
+    expect(result.reason).toBe('max_rounds');
+    expect(await town.tasks.get(mine.id)).toMatchObject({ state: 'completed', assigned_to: agent.id });
+    expect(await town.tasks.get(theirs.id)).toMatchObject({ state: 'pending', assigned_to: null });
+    expect((await town.backlog.list()).map((task) => task.id)).toEqual([theirs.id]);
+  });
+
+  it('summarises informational messages without running the CLI, then shows them in the next prompt', async () => {
+    const agent = await town.agents.register({ name: 'reader', cli: 'fake' });
+    await town.messages.send({ to: 'reader', text: 'the deploy finished', kind: 'info' });
+    await town.messages.send({ to: 'reader', text: 'thanks!', kind: 'ack' });
+    const promptFile = join(dir, 'prompts.txt');
+    const running = loop(agent.id, { env: { FAKE_PROMPT_FILE: promptFile } });
+
+    await until(async () => (await town.messages.peek(agent.id)).total === 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await town.agents.get(agent.id)).rounds_completed).toBe(0);
+    const activity = await town.agents.activity(agent.id);
+    expect(activity.some((line) => line.includes('the deploy finished'))).toBe(true);
+
+    await town.tasks.assign('reader', 'Now some real work');
+    await running;
+    expect(await readFile(promptFile, 'utf8')).toContain('the deploy finished');
+  });
+
+  it('puts an agent whose CLI cannot start in error', async () => {
+    const agent = await town.agents.register({ name: 'broken', cli: 'missing' });
+    await town.tasks.assign('broken', 'Anything');
+    const result = await runAgentLoop({
+      town,
+      agentId: agent.id,
+      townRoot: dir,
+      settings: SETTINGS,
+      agentClis: { missing: { command: '/nonexistent/ai-cli --go', env: {} } },
+      pollMs: 50,
+    });
+    expect(result).toMatchObject({ reason: 'error', finalState: 'error' });
+    expect((await town.messages.peek(agent.id)).total).toBe(1);
+  });
+
+  it('refuses an unknown CLI name instead of running it', async () => {
+    const agent = await town.agents.register({ name: 'typo', cli: 'rm -rf /' });
+    const result = await loop(agent.id);
+    expect(result.reason).toBe('error');
+    expect(result.error).toContain('Unknown agent CLI');
+    expect((await town.agents.get(agent.id)).state).toBe('error');
+  });
+
+  it('stops when its abort signal fires, returning the round', async () => {
+    const agent = await town.agents.register({ name: 'aborted', cli: 'fake' });
+    await town.tasks.assign('aborted', 'Long');
+    const controller = new AbortController();
+    const pidFile = join(dir, 'grandchild.pid');
+    const running = loop(agent.id, {
+      env: { FAKE_MODE: 'grandchild', FAKE_PID_FILE: pidFile },
+      signal: controller.signal,
+    });
+    await until(async () => existsSync(pidFile));
+    controller.abort();
+    expect(await running).toMatchObject({ reason: 'aborted', finalState: 'stopped' });
+    expect((await town.messages.peek(agent.id)).total).toBe(1);
+  });
+
+  it('exits quietly when its agent record is removed', async () => {
+    const agent = await town.agents.register({ name: 'ghost', cli: 'fake' });
+    const running = loop(agent.id, { settings: { ...SETTINGS, maxRounds: 10 } });
+    await until(async () => (await town.agents.get(agent.id)).state === 'idle');
+    await town.reset();
+    expect((await running).reason).toBe('removed');
+  });
+});
