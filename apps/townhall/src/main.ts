@@ -1,2 +1,141 @@
 #!/usr/bin/env node
-export {};
+import { parseArgs } from 'node:util';
+import { isTinytownError, SCOPES, type Scope } from '@tinytown/core';
+import { generateApiKey, hashApiKey } from './auth/keys.js';
+import { KEYS_ENV, startRest } from './rest.js';
+
+const HELP = `townhall - the Tinytown REST control plane
+
+Usage:
+  townhall rest [--town <dir>] [--bind <addr>] [--port <n>] [--log-level <level>]
+  townhall keys create --scopes <s1,s2> [--name <name>]
+  townhall --help | --version
+
+rest         Serve the REST API (the default command). The town comes from <dir>/tinytown.toml
+             or, with no file, from TINYTOWN_TOWN and REDIS_URL. REDIS_URL always wins.
+             Defaults: --town . --bind 127.0.0.1 --port 8080 (or [townhall] bind / rest_port).
+             API docs: /docs; OpenAPI 3.1: /openapi.json.
+keys create  Print a new API key (once) and the lines to add to tinytown.toml or the environment.
+             Scopes: ${SCOPES.join(', ')} (admin implies all).
+
+Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests, close Redis, exit 0.
+`;
+
+const VERSION = '0.1.0';
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`townhall: ${message}\n`);
+  process.exit(code);
+}
+
+async function keysCreate(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { scopes: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write('Usage: townhall keys create --scopes town.read,town.write [--name <name>]\n');
+    return;
+  }
+  if (!values.scopes) fail(`--scopes is required (any of ${SCOPES.join(', ')})`);
+  const scopes = values.scopes
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter(Boolean);
+  const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
+  if (scopes.length === 0 || unknown.length > 0) {
+    fail(`unknown scope ${unknown.map((s) => `'${s}'`).join(', ') || "''"}; use ${SCOPES.join(', ')}`);
+  }
+  const name = values.name?.trim() || `key-${new Date().toISOString().slice(0, 10)}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) fail('--name: use 1-64 letters, digits, ".", "_" or "-"');
+  const key = generateApiKey();
+  const hash = await hashApiKey(key);
+  const entry = { name, hash, scopes: scopes as Scope[] };
+  process.stdout.write(
+    [
+      'New API key (shown only this once; store it now):',
+      '',
+      `  ${key}`,
+      '',
+      'Add to tinytown.toml:',
+      '',
+      '[townhall.auth]',
+      'mode = "api_key"',
+      '',
+      '[[townhall.auth.keys]]',
+      `name = ${JSON.stringify(name)}`,
+      `hash = ${JSON.stringify(hash)}`,
+      `scopes = [${entry.scopes.map((scope) => JSON.stringify(scope)).join(', ')}]`,
+      '',
+      'Or, in the environment (adds to the file’s keys and turns on api_key auth):',
+      '',
+      `${KEYS_ENV}='${JSON.stringify([entry])}'`,
+      '',
+      'Use it as:  curl -H "Authorization: Bearer <key>" http://127.0.0.1:8080/v1/status',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function rest(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      town: { type: 'string', short: 't' },
+      bind: { type: 'string', short: 'b' },
+      port: { type: 'string', short: 'p' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      fail(`--port must be 0-65535, got '${values.port}'`);
+  }
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+  const level = values['log-level'] ?? process.env.TOWNHALL_LOG_LEVEL ?? 'info';
+  if (!(levels as readonly string[]).includes(level)) fail(`--log-level must be one of ${levels.join(', ')}`);
+  await startRest({
+    ...(values.town ? { townDir: values.town } : {}),
+    ...(values.bind ? { bind: values.bind } : {}),
+    ...(port !== undefined ? { port } : {}),
+    logger: { level: level as (typeof levels)[number] },
+    handleSignals: true,
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest_] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (command === 'keys') {
+    const [sub, ...args] = rest_;
+    if (sub === 'create') return keysCreate(args);
+    fail(`unknown keys command '${sub ?? ''}'; try 'townhall keys create --scopes town.read'`);
+  }
+  if (command === 'rest') return rest(rest_);
+  if (command === undefined || command.startsWith('-')) return rest(argv);
+  fail(`unknown command '${command}'; see 'townhall --help'`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (isTinytownError(error)) fail(`${error.message} [${error.code}]`, 1);
+  if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    fail(`${error.message}; see 'townhall --help'`);
+  }
+  fail(error instanceof Error ? (error.stack ?? error.message) : String(error), 1);
+});

@@ -7,6 +7,7 @@ export {
   type TransitionResult,
 } from './agents.js';
 export { Backlog, type ClaimResult } from './backlog.js';
+export { CONFIG_FILE_NAME, type LoadedTownConfig, loadTownConfig } from './config-file.js';
 export {
   type ConnectionOptions,
   connectRedis,
@@ -52,3 +53,4 @@ export {
 } from './recovery.js';
 export { type AssignResult, Tasks } from './tasks.js';
 export { type ConnectTownOptions, Town } from './town.js';
+export { type AgentSnapshot, exportTown, type ImportResult, importTown, type TownSnapshot } from './snapshot.js';

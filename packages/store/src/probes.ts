@@ -55,6 +55,8 @@ export class Probes {
     pending: number;
     assigned: number;
     running: number;
+    /** Tasks in state completed (the metrics counter of finished work). */
+    completed: number;
     agents: number;
   }> {
     const { keys, redis } = this.ctx;
@@ -66,15 +68,19 @@ export class Probes {
           .scard(keys.tasksInState('pending'))
           .scard(keys.tasksInState('assigned'))
           .scard(keys.tasksInState('running'))
+          .scard(keys.tasksInState('completed'))
           .scard(keys.agents)
           .exec(),
       )) ?? [];
-    const [backlog, pending, assigned, running, agents] = replies.map(([, value]) => Number(value ?? 0));
+    const [backlog, pending, assigned, running, completed, agents] = replies.map(([, value]) =>
+      Number(value ?? 0),
+    );
     return {
       backlog: backlog ?? 0,
       pending: pending ?? 0,
       assigned: assigned ?? 0,
       running: running ?? 0,
+      completed: completed ?? 0,
       agents: agents ?? 0,
     };
   }

@@ -1,0 +1,121 @@
+import { ApiKeyEntry, TinytownError, type TownConfig } from '@tinytown/core';
+import { loadTownConfig, Town } from '@tinytown/store';
+import { z } from 'zod';
+import { assertSafeBind } from './plugins/auth.js';
+import { buildServer, type TownhallLogOptions, type TownhallServer, townhallSettings } from './server.js';
+
+/** Environment variable holding API keys as JSON (`townhall keys create` prints it), for containers. */
+export const KEYS_ENV = 'TINYTOWN_TOWNHALL_KEYS';
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+export interface RestOptions {
+  /** Town directory (default: the current directory). */
+  townDir?: string;
+  bind?: string;
+  port?: number;
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: TownhallLogOptions | false;
+  /** Stop on SIGTERM/SIGINT and exit the process (the bin does; embedders may not want it). */
+  handleSignals?: boolean;
+}
+
+export interface RunningTownhall {
+  app: TownhallServer;
+  town: Town;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, then closes Redis. */
+  close(): Promise<void>;
+}
+
+/** Keys from the environment are added to the file's, and switch auth to api_key. */
+function withEnvKeys(config: TownConfig, env: Readonly<Record<string, string | undefined>>): TownConfig {
+  const raw = env[KEYS_ENV]?.trim();
+  if (!raw) return config;
+  let parsed: z.infer<typeof EnvKeys>;
+  try {
+    parsed = EnvKeys.parse(JSON.parse(raw));
+  } catch (error) {
+    throw new TinytownError(
+      'CONFIG_INVALID',
+      `${KEYS_ENV} must be a JSON array of {"hash","scopes","name"} objects: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      { field: KEYS_ENV },
+    );
+  }
+  const settings = townhallSettings(config);
+  return {
+    ...config,
+    townhall: { ...settings, auth: { mode: 'api_key', keys: [...settings.auth.keys, ...parsed] } },
+  };
+}
+const EnvKeys = z.array(ApiKeyEntry).min(1);
+
+export async function startRest(options: RestOptions = {}): Promise<RunningTownhall> {
+  const env = options.env ?? process.env;
+  const loaded = loadTownConfig(options.townDir ?? process.cwd(), env);
+  const config = withEnvKeys(loaded.config, env);
+  const settings = townhallSettings(config);
+  const bind = options.bind ?? settings.bind;
+  const port = options.port ?? settings.rest_port;
+  // Checked before touching Redis: an unsafe configuration never gets near the town.
+  assertSafeBind(bind, settings);
+  const town = await Town.connect({
+    url: loaded.redisUrl,
+    town: config.name,
+    maxRetriesPerRequest: 3,
+    connectionName: 'townhall',
+  });
+  let app: TownhallServer;
+  try {
+    app = await buildServer({ town, config, root: loaded.root, logger: options.logger ?? {} });
+  } catch (error) {
+    await town.close();
+    throw error;
+  }
+  let url: string;
+  try {
+    url = await app.listen({ host: bind, port });
+  } catch (error) {
+    await app.close();
+    await town.close();
+    throw error;
+  }
+  app.log.info(
+    { town: config.name, auth: settings.auth.mode, source: loaded.source },
+    `townhall ready at ${url}`,
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      app.lifecycle.closing = true;
+      await app.close();
+      await town.close();
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (closing) return;
+      app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      const deadline = setTimeout(() => {
+        app.log.error('in-flight requests did not finish within 10 s; exiting anyway');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      close().then(
+        () => {
+          app.log.info('townhall stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return { app, town, url, close };
+}

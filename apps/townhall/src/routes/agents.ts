@@ -1,0 +1,169 @@
+import type { TransitionResult } from '@tinytown/store';
+import type { App, RouteDeps } from '../context.js';
+import {
+  AgentActionResponse,
+  AgentInfo,
+  AgentList,
+  PruneRequest,
+  PruneResponse,
+  SpawnAgentRequest,
+  SpawnAgentResponse,
+} from '../schemas/agents.js';
+import { AgentParams, optionalBody } from '../schemas/common.js';
+import { agentInfo, problems, SECURED, stateLabel } from './shared.js';
+
+type Action = 'kill' | 'restart' | 'interrupt' | 'resume' | 'close';
+
+const ACTIONS: Record<
+  Action,
+  {
+    operationId: string;
+    summary: string;
+    status: 'stopped' | 'restarted' | 'paused' | 'resumed' | 'draining';
+  }
+> = {
+  kill: { operationId: 'killAgent', summary: 'Stop an agent now', status: 'stopped' },
+  restart: { operationId: 'restartAgent', summary: 'Restart a stopped or failed agent', status: 'restarted' },
+  interrupt: {
+    operationId: 'interruptAgent',
+    summary: 'Pause an agent until it is resumed',
+    status: 'paused',
+  },
+  resume: { operationId: 'resumeAgent', summary: 'Resume a paused agent', status: 'resumed' },
+  close: {
+    operationId: 'closeAgent',
+    summary: 'Let an agent finish its round, then stop',
+    status: 'draining',
+  },
+};
+
+export function agentRoutes(app: App, { town, config }: RouteDeps): void {
+  app.get(
+    '/v1/agents',
+    {
+      config: { routeClass: 'read' },
+      schema: {
+        tags: ['Agents'],
+        summary: 'List all agents',
+        operationId: 'listAgents',
+        security: SECURED,
+        response: { 200: AgentList, ...problems(401, 403) },
+      },
+    },
+    async () => {
+      const agents = await town.agents.list();
+      const current = agents.map((agent) => agent.current_task).filter((id): id is string => id !== null);
+      const scopes = new Map((await town.tasks.getMany(current)).map((task) => [task.id, task.description]));
+      const list = agents.map((agent) =>
+        agentInfo(agent, agent.current_task ? (scopes.get(agent.current_task) ?? null) : null),
+      );
+      return { agents: list, count: list.length };
+    },
+  );
+
+  app.post(
+    '/v1/agents',
+    {
+      config: { routeClass: 'manage' },
+      schema: {
+        tags: ['Agents'],
+        summary: 'Spawn a new agent',
+        description:
+          'Registers the agent (state Starting). A runtime (`tt spawn` or a worker) attaches to it and runs its CLI.',
+        operationId: 'spawnAgent',
+        security: SECURED,
+        body: SpawnAgentRequest,
+        response: { 201: SpawnAgentResponse, ...problems(400, 401, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const agent = await town.agents.register({
+        name: body.name,
+        cli: body.cli ?? config.default_cli,
+        role: body.role_id ?? null,
+        nickname: body.nickname ?? null,
+        parent: body.parent_agent_id ?? null,
+      });
+      reply.code(201);
+      return {
+        agent_id: agent.id,
+        name: agent.name,
+        cli: agent.cli,
+        role_id: agent.role_id,
+        nickname: agent.nickname,
+        parent_agent_id: agent.parent_agent_id,
+        state: stateLabel(agent.state),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/agents/prune',
+    {
+      config: { routeClass: 'manage' },
+      schema: {
+        tags: ['Agents'],
+        summary: 'Prune stopped/error agents from active roster',
+        operationId: 'pruneAgents',
+        security: SECURED,
+        body: optionalBody(PruneRequest),
+        response: { 200: PruneResponse, ...problems(400, 401, 403, 413, 415) },
+      },
+    },
+    async (request) => {
+      const agents = await town.agents.prune({ all: request.body?.all === true });
+      return { removed: agents.length, agents };
+    },
+  );
+
+  app.get(
+    '/v1/agents/:agent',
+    {
+      config: { routeClass: 'read' },
+      schema: {
+        tags: ['Agents'],
+        summary: 'Get one agent',
+        operationId: 'getAgent',
+        security: SECURED,
+        params: AgentParams,
+        response: { 200: AgentInfo, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const agent = await town.agents.resolve(request.params.agent);
+      const listed = (await town.agents.list()).find((candidate) => candidate.id === agent.id);
+      const withQueues = listed ?? { ...agent, inbox_len: 0, urgent_len: 0, inflight_len: 0 };
+      const [task] = agent.current_task ? await town.tasks.getMany([agent.current_task]) : [];
+      return agentInfo(withQueues, task?.description ?? null);
+    },
+  );
+
+  for (const [action, meta] of Object.entries(ACTIONS) as [Action, (typeof ACTIONS)[Action]][]) {
+    app.post(
+      `/v1/agents/:agent/${action}`,
+      {
+        config: { routeClass: 'manage' },
+        schema: {
+          tags: ['Agents'],
+          summary: meta.summary,
+          operationId: meta.operationId,
+          security: SECURED,
+          params: AgentParams,
+          response: { 200: AgentActionResponse, ...problems(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        const ref = request.params.agent;
+        const result: TransitionResult = await town.agents[action](ref);
+        return {
+          status: meta.status,
+          agent: ref,
+          agent_id: result.agent.id,
+          previous_state: stateLabel(result.previous),
+          state: stateLabel(result.agent.state),
+        };
+      },
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Every error townhall returns (application/problem+json). */
+export const ProblemDetails = z
+  .object({
+    type: z.string().describe('A URI naming the kind of problem'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().describe('Stable machine-readable code, e.g. AGENT_NOT_FOUND, VALIDATION_FAILED'),
+    request_id: z.string().optional(),
+    errors: z
+      .array(z.object({ in: z.string(), field: z.string(), message: z.string() }))
+      .optional()
+      .describe('Per-field problems of an invalid request'),
+  })
+  .meta({ id: 'ProblemDetails', description: 'RFC 9457 problem details' });
+
+/** Any 8-4-4-4-12 hex id; the conductor's mailbox id is not a v4 UUID, so z.uuid() is too strict. */
+export const Id = z.guid();
+
+/** A required, non-blank string. */
+export const Text = (field: string, max = 100_000) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => value.trim().length > 0, { message: `${field} must not be empty` });
+
+export const AgentRef = z
+  .string()
+  .max(200)
+  .refine((value) => value.trim().length > 0, { message: 'must not be empty' })
+  .describe('An agent: name, UUID, nickname, `Nickname [role]`, 4-character short id, or `conductor`');
+
+export const AgentParams = z.object({ agent: AgentRef.describe('Agent name') });
+export const TaskIdParams = z.object({ task_id: Id.describe('Task UUID') });
+
+/** A JSON body the route reads but does not require (Fastify hands an absent body over as null). */
+export function optionalBody<T extends z.ZodObject>(schema: T) {
+  return schema.nullish();
+}
+
+export const AGENT_STATE_LABELS = [
+  'Cold',
+  'Starting',
+  'Idle',
+  'Working',
+  'Paused',
+  'Draining',
+  'Stopped',
+  'Error',
+] as const;
+
+export const AgentStateLabel = z
+  .enum(AGENT_STATE_LABELS)
+  .describe(
+    'Agent state. Cold: registered, not started; Starting: runtime booting; Idle; Working: in a round; Paused: interrupted, waits for resume; Draining: finishing its round before stopping; Stopped; Error.',
+  );
+
+export const TaskStateName = z.enum(['pending', 'assigned', 'running', 'completed', 'failed', 'cancelled']);
+
+export const Task = z
+  .object({
+    id: z.string(),
+    description: z.string(),
+    state: TaskStateName,
+    assigned_to: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    started_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    result: z.string().nullable(),
+    parent_id: z.string().nullable(),
+    tags: z.array(z.string()),
+  })
+  .meta({ id: 'Task', description: 'A task record' });

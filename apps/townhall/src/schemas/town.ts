@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { AgentInfo } from './agents.js';
+
+export const TownInfo = z
+  .object({
+    name: z.string(),
+    root: z.string(),
+    redis_url: z.string().describe('The Redis URL with any password masked'),
+  })
+  .meta({ id: 'TownInfo' });
+
+export const StatusQuery = z.object({
+  deep: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe('Include each agent’s recent activity lines'),
+});
+
+export const TownStatus = z
+  .object({
+    name: z.string(),
+    root: z.string(),
+    redis_url: z.string(),
+    agent_count: z.number().int(),
+    agents: z.array(AgentInfo),
+    backlog_count: z.number().int(),
+    activity: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe('With deep=true: recent activity lines per agent id, newest first'),
+  })
+  .meta({ id: 'TownStatus' });
