@@ -1,1 +1,9 @@
-export {};
+export { createTinytownClient, type TinytownClient, type TinytownClientOptions } from './client.js';
+export {
+  type ProblemDetails,
+  TinytownApiError,
+  TinytownClientError,
+  TinytownNetworkError,
+  TinytownTimeoutError,
+} from './errors.js';
+export type { components, operations, paths } from './generated/schema.js';

@@ -1,0 +1,69 @@
+/** The RFC 9457 problem document every townhall error carries. */
+export interface ProblemDetails {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  /** Tinytown's stable error code (`AGENT_NOT_FOUND`, `NOT_IN_BACKLOG`, …). */
+  code?: string;
+  [extension: string]: unknown;
+}
+
+/** Base of every error the SDK throws, so one `instanceof` catches them all. */
+export class TinytownClientError extends Error {
+  override name = 'TinytownClientError';
+}
+
+/** The server answered with a non-2xx status. */
+export class TinytownApiError extends TinytownClientError {
+  override name = 'TinytownApiError';
+  readonly status: number;
+  /** The stable code from the problem document, or `HTTP_<status>` when the body had none. */
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly problem: ProblemDetails;
+  readonly method: string;
+  readonly url: string;
+
+  constructor(
+    response: { status: number; statusText?: string },
+    problem: ProblemDetails,
+    method: string,
+    url: string,
+  ) {
+    const title = problem.title ?? response.statusText ?? `HTTP ${response.status}`;
+    super(`${method} ${url} failed with ${response.status}: ${problem.detail ?? title}`);
+    this.status = response.status;
+    this.code = typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`;
+    this.title = title;
+    this.detail = problem.detail;
+    this.problem = problem;
+    this.method = method;
+    this.url = url;
+  }
+}
+
+/** The request never got an answer: connection refused, reset, DNS… */
+export class TinytownNetworkError extends TinytownClientError {
+  override name = 'TinytownNetworkError';
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${method} ${url} could not reach the server`, options);
+  }
+}
+
+/** The request took longer than `timeoutMs`. */
+export class TinytownTimeoutError extends TinytownClientError {
+  override name = 'TinytownTimeoutError';
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${method} ${url} timed out after ${timeoutMs} ms`);
+  }
+}

@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createTinytownClient,
+  TinytownApiError,
+  TinytownNetworkError,
+  TinytownTimeoutError,
+} from '../src/index.js';
+
+/** A real HTTP server whose behaviour each test scripts; it records what reached it. */
+async function serve(
+  handler: (req: IncomingMessage, res: import('node:http').ServerResponse, hit: number) => void,
+) {
+  let hits = 0;
+  const requests: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
+  const server: Server = createServer((req, res) => {
+    hits += 1;
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    handler(req, res, hits);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('transport', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it('throws TinytownApiError with the problem details of a non-2xx answer', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/problem+json' });
+      res.end(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Not Found',
+          status: 404,
+          detail: 'Agent not found: x',
+          code: 'AGENT_NOT_FOUND',
+        }),
+      );
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url, apiKey: 'tt_secret' });
+    const error = await client.agents.kill('x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TinytownApiError);
+    expect(error).toMatchObject({
+      status: 404,
+      code: 'AGENT_NOT_FOUND',
+      title: 'Not Found',
+      detail: 'Agent not found: x',
+    });
+    expect(server.requests[0]?.headers.authorization).toBe('Bearer tt_secret');
+  });
+
+  it('retries a GET whose connection dropped, with back-off, and then succeeds', async () => {
+    const server = await serve((req, res, hit) => {
+      if (hit < 3) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ name: 'town', root: '/', redis_url: 'redis://' }));
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url });
+    expect(await client.town.get()).toEqual({ name: 'town', root: '/', redis_url: 'redis://' });
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('never retries a write: one attempt, then TinytownNetworkError', async () => {
+    const server = await serve((req) => req.socket.destroy());
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url });
+    const error = await client.backlog.add({ description: 'once' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TinytownNetworkError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('gives up after the timeout with TinytownTimeoutError', async () => {
+    const server = await serve(() => {
+      /* never answers */
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url, timeoutMs: 150, getAttempts: 1 });
+    await expect(client.agents.list()).rejects.toBeInstanceOf(TinytownTimeoutError);
+  });
+
+  it('reports a refused connection as TinytownNetworkError after the GET attempts', async () => {
+    const client = createTinytownClient({ baseUrl: 'http://127.0.0.1:1', getAttempts: 2 });
+    await expect(client.agents.list()).rejects.toBeInstanceOf(TinytownNetworkError);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import { type components, createTinytownClient } from '../src/index.js';
+
+const client = createTinytownClient({ baseUrl: 'http://127.0.0.1:1' });
+
+describe('types follow the OpenAPI document', () => {
+  it('request bodies', () => {
+    expectTypeOf(client.tasks.assign)
+      .parameter(0)
+      .toEqualTypeOf<components['schemas']['AssignTaskRequest']>();
+    // @ts-expect-error `task` is the field name; `description` is not part of AssignTaskRequest.
+    void client.tasks.assign({ agent: 'a', description: 'x' });
+    // @ts-expect-error `name` is required to spawn an agent.
+    void client.agents.spawn({ cli: 'claude' });
+    // @ts-expect-error kind is one of task | query | info | ack.
+    void client.messages.send({ to: 'a', message: 'hi', kind: 'shout' });
+    void client.raw.POST('/v1/backlog', { body: { description: 'ok', tags: ['a'] } });
+    // @ts-expect-error the raw client checks paths too.
+    void client.raw.GET('/v1/agentz');
+  });
+
+  it('response bodies', () => {
+    expectTypeOf(client.agents.list).returns.resolves.toEqualTypeOf<components['schemas']['AgentList']>();
+    expectTypeOf(client.backlog.claim).returns.resolves.toEqualTypeOf<
+      components['schemas']['ClaimResponse']
+    >();
+    expectTypeOf<Awaited<ReturnType<typeof client.messages.send>>['message_id']>().toEqualTypeOf<
+      string | undefined
+    >();
+  });
+});
