@@ -1,9 +1,9 @@
-import { isTinytownError, parseId, type Task } from '@tinytown/core';
+import { isTinytownError, isUuid, parseId, type Task } from '@tinytown/core';
 import type { Address, Agents } from './agents.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
 import { assignEnvelope, taskAssignMessage } from './message-factory.js';
-import { draftTask, type Tasks } from './tasks.js';
+import { draftTask, type Tasks, taskFromReply } from './tasks.js';
 
 export interface ClaimResult {
   task: Task;
@@ -20,8 +20,7 @@ export class Backlog {
   /** Creates a pending task at the end of the backlog. */
   async add(description: string, options: { tags?: string[] | string } = {}): Promise<Task> {
     const draft = draftTask(description, options);
-    await this.ctx.run('createTask', { task: draft.task, backlog: true });
-    return this.tasks.get(draft.task.id);
+    return taskFromReply(await this.ctx.run('createTask', { task: draft.task, backlog: true }));
   }
 
   /** The backlog in order, oldest first. */
@@ -39,13 +38,13 @@ export class Backlog {
   /** Claims a task for an agent. Of concurrent claimers exactly one wins; the others get NOT_IN_BACKLOG. */
   async claim(taskId: string, agentRef: string): Promise<ClaimResult> {
     const id = parseId(taskId, 'task_id');
-    const agent = await this.agents.resolve(agentRef);
-    await this.ctx.run('claimTask', {
+    const agentId = await this.agentId(agentRef);
+    const [task, name] = (await this.ctx.run('claimTask', {
       task_id: id,
-      agent_id: agent.id,
-      message: JSON.stringify(taskAssignMessage(agent.id, id)),
-    });
-    return { task: await this.tasks.get(id), agent: { id: agent.id, name: agent.name } };
+      agent_id: agentId,
+      message: JSON.stringify(taskAssignMessage(agentId, id)),
+    })) as [string[], string];
+    return { task: taskFromReply(task), agent: { id: agentId, name } };
   }
 
   /**
@@ -53,15 +52,19 @@ export class Backlog {
    * instance, matching the agent's role), skipping tasks another claimer takes first. Returns null when
    * nothing suitable is left.
    */
-  async claimNext(agentRef: string, accepts?: (task: Task) => boolean): Promise<ClaimResult | null> {
-    const agent = await this.agents.resolve(agentRef);
-    const address = { id: agent.id, name: agent.name };
+  async claimNext(
+    agentRef: string,
+    accepts?: (task: Task) => boolean,
+    options: { start?: boolean } = {},
+  ): Promise<ClaimResult | null> {
+    const agentId = await this.agentId(agentRef);
     if (!accepts) {
-      const id = (await this.ctx.run('claimNextTask', {
-        agent_id: agent.id,
-        envelope: assignEnvelope(agent.id),
-      })) as string | null;
-      return id ? { task: await this.tasks.get(id), agent: address } : null;
+      const reply = (await this.ctx.run('claimNextTask', {
+        agent_id: agentId,
+        start: options.start === true,
+        envelope: assignEnvelope(agentId),
+      })) as [string[], string] | null;
+      return reply ? { task: taskFromReply(reply[0]), agent: { id: agentId, name: reply[1] } } : null;
     }
     const pageSize = 50;
     for (let offset = 0; ; offset += pageSize) {
@@ -72,13 +75,19 @@ export class Backlog {
       for (const task of await this.tasks.getMany(ids)) {
         if (task.state !== 'pending' || !accepts(task)) continue;
         try {
-          return await this.claim(task.id, agent.id);
+          const claimed = await this.claim(task.id, agentId);
+          return options.start ? { ...claimed, task: await this.tasks.start(task.id) } : claimed;
         } catch (error) {
           if (!isTinytownError(error, 'NOT_IN_BACKLOG')) throw error;
           // Claimed by someone else a moment ago: the list shifted, so this page is read again next time.
         }
       }
     }
+  }
+
+  /** An agent reference as an id: a UUID goes straight to the script, which checks it exists. */
+  private async agentId(ref: string): Promise<string> {
+    return isUuid(ref.trim()) ? ref.trim().toLowerCase() : (await this.agents.resolve(ref)).id;
   }
 
   /** Assigns every backlog task to one agent; returns the tasks assigned, in backlog order. */

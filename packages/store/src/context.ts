@@ -53,7 +53,7 @@ export class StoreContext {
     readonly settings: StoreSettings,
   ) {}
 
-  run(name: ScriptName, params: Record<string, unknown>): Promise<unknown> {
-    return runScript(this.redis, this.keys.prefix, name, params);
+  run(name: ScriptName, params: Record<string, unknown>, raw: readonly string[] = []): Promise<unknown> {
+    return runScript(this.redis, this.keys.prefix, name, params, raw);
   }
 }

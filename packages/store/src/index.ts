@@ -53,4 +53,3 @@ export {
 } from './recovery.js';
 export { type AssignResult, Tasks } from './tasks.js';
 export { type ConnectTownOptions, Town } from './town.js';
-export { type AgentSnapshot, exportTown, type ImportResult, importTown, type TownSnapshot } from './snapshot.js';

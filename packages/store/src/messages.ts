@@ -48,13 +48,15 @@ export class Messages {
   /** Sends text as a task, query, info or ack message. */
   async send(input: SendInput): Promise<SendResult> {
     requireText(input.text, 'message');
-    const to = await this.agents.resolveAddress(requireText(input.to, 'to'));
+    const ref = requireText(input.to, 'to').trim();
+    // A UUID needs no lookup: the script checks the recipient exists and names it.
+    const toId = isUuid(ref) ? ref.toLowerCase() : (await this.agents.resolveAddress(ref)).id;
     const from = input.from === undefined ? CONDUCTOR_ADDRESS : await this.resolveSender(input.from);
-    const message = await this.deliver(to.id, bodyForKind(input.kind ?? 'task', input.text), {
+    const { message, recipient } = await this.post(toId, bodyForKind(input.kind ?? 'task', input.text), {
       from: from.id,
       urgent: input.urgent === true,
     });
-    return { message, to, from };
+    return { message, to: { id: toId, name: recipient }, from };
   }
 
   /** Queues any message body for an agent id (or the conductor's mailbox). */
@@ -63,14 +65,21 @@ export class Messages {
     body: MessageBody,
     options: { from?: string; urgent?: boolean } = {},
   ): Promise<Message> {
+    return (await this.post(toId, body, options)).message;
+  }
+
+  private async post(
+    toId: string,
+    body: MessageBody,
+    options: { from?: string; urgent?: boolean },
+  ): Promise<{ message: Message; recipient: string }> {
     const message = newMessage(toId, body, options);
-    await this.ctx.run('sendMessage', {
-      to: toId,
-      message: JSON.stringify(message),
-      urgent: options.urgent === true,
-      history_max: this.ctx.settings.historyMax,
-    });
-    return message;
+    const recipient = (await this.ctx.run(
+      'sendMessage',
+      { to: toId, urgent: options.urgent === true, history_max: this.ctx.settings.historyMax },
+      [JSON.stringify(message)],
+    )) as string;
+    return { message, recipient };
   }
 
   /** Reads an inbox without taking anything. */

@@ -55,7 +55,13 @@ const SCRIPTS = {
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
-type ScriptCommand = (prefix: string, now: string, nowMs: number, params: string) => Promise<unknown>;
+type ScriptCommand = (
+  prefix: string,
+  now: string,
+  nowMs: number,
+  params: string,
+  ...raw: string[]
+) => Promise<unknown>;
 
 const COMMAND_PREFIX = 'tinytown_';
 
@@ -72,13 +78,22 @@ export async function runScript(
   prefix: string,
   name: ScriptName,
   params: Record<string, unknown>,
+  /** Large strings passed as they are (ARGV[4]…), so the script need not decode them. */
+  raw: readonly string[] = [],
 ): Promise<unknown> {
   const command = (redis as unknown as Record<string, ScriptCommand | undefined>)[`${COMMAND_PREFIX}${name}`];
   if (!command)
     throw new TinytownError('REDIS_UNAVAILABLE', `script ${name} is not loaded on this connection`);
   const now = Date.now();
   try {
-    return await command.call(redis, prefix, new Date(now).toISOString(), now, JSON.stringify(params));
+    return await command.call(
+      redis,
+      prefix,
+      new Date(now).toISOString(),
+      now,
+      JSON.stringify(params),
+      ...raw,
+    );
   } catch (error) {
     throw toStoreError(error);
   }

@@ -11,7 +11,7 @@ import {
   taskNotFound,
 } from '@tinytown/core';
 import type { Address, Agents } from './agents.js';
-import { taskFromHash } from './codec.js';
+import { flatToHash, taskFromHash } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
 import { taskAssignMessage } from './message-factory.js';
@@ -19,6 +19,11 @@ import { taskAssignMessage } from './message-factory.js';
 export interface AssignResult {
   task: Task;
   agent: Address;
+}
+
+/** A script's reply holding a task hash (HGETALL form) as a Task. */
+export function taskFromReply(reply: unknown): Task {
+  return taskFromHash(flatToHash(reply as string[]));
 }
 
 export function requireText(value: string | undefined, field: string): string {
@@ -62,12 +67,12 @@ export class Tasks {
     const draft = draftTask(description, options);
     const agent = await this.agents.resolveAddress(agentRef);
     const message = taskAssignMessage(agent.id, draft.task.id);
-    await this.ctx.run('createTask', {
+    const stored = await this.ctx.run('createTask', {
       task: { ...draft.task, state: 'assigned' },
       assign_to: agent.id,
       message: JSON.stringify(message),
     });
-    return { task: await this.get(draft.task.id), agent };
+    return { task: taskFromReply(stored), agent };
   }
 
   async get(id: string): Promise<Task> {
@@ -169,12 +174,12 @@ export class Tasks {
   ): Promise<Task> {
     const taskId = parseId(id, 'task_id');
     const { from, ...rest } = extra;
-    await this.ctx.run('transitionTask', {
+    const stored = await this.ctx.run('transitionTask', {
       id: taskId,
       to,
       from: from ?? statesLeadingTo(TASK_TRANSITIONS, to),
       ...rest,
     });
-    return this.get(taskId);
+    return taskFromReply(stored);
   }
 }

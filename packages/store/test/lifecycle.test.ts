@@ -175,6 +175,12 @@ describe('tasks, messages and the backlog', () => {
     expect(all.tasks.map((t) => t.id)).toEqual([b.id]);
     expect(await town.backlog.list()).toEqual([]);
     expect(await town.backlog.claimNext('taker')).toBeNull();
+    const started = await town.backlog.add('start me');
+    const taker = await town.agents.resolve('taker');
+    const claimedAndStarted = await town.backlog.claimNext(taker.id, undefined, { start: true });
+    expect(claimedAndStarted).toMatchObject({ task: { id: started.id, state: 'running' }, agent: { name: 'taker' } });
+    expect((await town.agents.get(taker.id)).current_task).toBe(started.id);
+    expect((await town.tasks.complete(started.id)).state).toBe('completed');
     const inbox = await town.messages.peek('taker');
     expect(inbox.messages.map((m) => (m.type === 'task_assign' ? m.task_id : ''))).toEqual([a.id, b.id]);
   });

@@ -10,4 +10,4 @@ if present(A.assign_to) then
     task_id = A.task.id, agent_id = A.assign_to, new_state = 'assigned', message = 'Task assigned',
   })
 end
-return 1
+return redis.call('HGETALL', key('task', A.task.id))

@@ -51,4 +51,4 @@ emit(event, {
   task_id = A.id, agent_id = assignee or previous_assignee, old_state = old, new_state = A.to,
   message = A.event_message or ('Task ' .. old .. ' -> ' .. A.to),
 })
-return old
+return redis.call('HGETALL', tk)
