@@ -5,7 +5,7 @@
 --   A.mission: MissionRun JSON; A.active: true/false keeps the active index in step;
 --   A.items / A.watches / A.notes: {id, json}; A.events: texts for the mission's log;
 --   A.wake: next wake (epoch ms), -1 to unschedule; A.watch_due: {id, at} with at = -1 to unschedule;
---   A.create_tasks: {task = {id, description, tags_json}, assign_to, message};
+--   A.create_tasks: {task = {id, description, tags_json}, assign_to, message} (no assign_to: backlog);
 --   A.cancel_tasks: {id, reason}; A.live_remove: task ids whose end has been processed;
 --   A.conductor: messages (JSON) for the conductor's inbox; A.retire_help: withdraw pending help requests.
 local mid = A.id
@@ -58,10 +58,12 @@ for _, id in ipairs(A.live_remove or {}) do redis.call('SREM', mk(':tasks'), id)
 
 local created = 0
 for _, t in ipairs(A.create_tasks or {}) do
-  t.task.state = 'assigned'
+  -- With nobody to give it to, the task waits on the backlog for any agent to claim.
+  t.task.state = present(t.assign_to) and 'assigned' or 'pending'
   create_task(t.task, t.assign_to)
+  if not present(t.assign_to) then redis.call('RPUSH', key('backlog'), t.task.id) end
   redis.call('SADD', mk(':tasks'), t.task.id)
-  emit('task_created', { task_id = t.task.id, new_state = 'assigned', message = 'Task created' })
+  emit('task_created', { task_id = t.task.id, new_state = t.task.state, message = 'Task created' })
   if present(t.assign_to) then
     push_message(t.assign_to, t.message, false)
     emit('task_assigned', { task_id = t.task.id, agent_id = t.assign_to, new_state = 'assigned',

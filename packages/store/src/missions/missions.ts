@@ -16,12 +16,12 @@ import { newMessage, taskAssignMessage } from '../message-factory.js';
 /** Entries kept in a mission's activity log. */
 export const MISSION_EVENTS_MAX = 100;
 
-/** A task a mission step creates, assigned to an agent with its task_assign message. */
+/** A task a mission step creates, assigned to an agent with its task_assign message (null: the backlog). */
 export interface MissionTaskDraft {
   id: string;
   description: string;
   tags: string[];
-  assignTo: string;
+  assignTo: string | null;
 }
 
 /**
@@ -333,8 +333,8 @@ export class Missions {
       })),
       create_tasks: (commit.createTasks ?? []).map((draft) => ({
         task: { id: draft.id, description: draft.description, tags_json: JSON.stringify(draft.tags) },
-        assign_to: draft.assignTo,
-        message: JSON.stringify(taskAssignMessage(draft.assignTo, draft.id)),
+        assign_to: draft.assignTo ?? undefined,
+        message: draft.assignTo ? JSON.stringify(taskAssignMessage(draft.assignTo, draft.id)) : undefined,
       })),
       cancel_tasks: commit.cancelTasks ?? [],
       live_remove: commit.liveRemove ?? [],
