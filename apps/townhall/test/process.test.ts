@@ -1,0 +1,194 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { useTestRedis } from '@tinytown/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { call, expectProblem } from './support.js';
+
+const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+function townDir(toml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tt-townhall-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'tinytown.toml'), toml);
+  return dir;
+}
+
+/** Starts the built `townhall rest` bin on a free port and waits for its ready line. */
+function startBin(dir: string, redisUrl: string, extraEnv: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, 'rest', '--town', dir, '--port', '0'], {
+    env: { ...process.env, REDIS_URL: redisUrl, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`townhall did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /townhall ready at (http:\/\/[^"\s]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], output: () => output, exited });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`townhall exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the townhall bin', () => {
+  const redis = useTestRedis();
+
+  it('prints help, and a new key with the lines to paste', () => {
+    const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('townhall rest');
+    const created = spawnSync(
+      process.execPath,
+      [BIN, 'keys', 'create', '--scopes', 'town.read,town.write', '--name', 'ci'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(created.status).toBe(0);
+    const key = /^ {2}(tt_\S+)$/m.exec(created.stdout)?.[1];
+    expect(key).toBeDefined();
+    expect(created.stdout).toContain('[[townhall.auth.keys]]');
+    expect(created.stdout).toMatch(/hash = "scrypt\$/);
+    expect(created.stdout).toContain('scopes = ["town.read", "town.write"]');
+    expect(created.stdout).toContain('TINYTOWN_TOWNHALL_KEYS=');
+    const bad = spawnSync(process.execPath, [BIN, 'keys', 'create', '--scopes', 'everything'], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("unknown scope 'everything'");
+  });
+
+  it('says how to set a town up when there is none, and refuses an open non-loopback bind', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'tt-empty-'));
+    dirs.push(empty);
+    const env = { ...process.env, TINYTOWN_TOWN: '', REDIS_URL: redis.current.url };
+    const missing = spawnSync(process.execPath, [BIN, 'rest', '--town', empty], { encoding: 'utf8', env });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('tt init');
+    const open = spawnSync(
+      process.execPath,
+      [BIN, 'rest', '--town', townDir('name = "hall"\n'), '--bind', '0.0.0.0'],
+      {
+        encoding: 'utf8',
+        env,
+      },
+    );
+    expect(open.status).toBe(1);
+    expect(open.stderr).toContain('Refusing to listen on 0.0.0.0');
+  });
+
+  it('runs from the environment alone, with keys from TINYTOWN_TOWNHALL_KEYS', async () => {
+    const created = spawnSync(process.execPath, [BIN, 'keys', 'create', '--scopes', 'admin'], {
+      encoding: 'utf8',
+    });
+    const key = /^ {2}(tt_\S+)$/m.exec(created.stdout)?.[1] ?? '';
+    const keysEnv = /^TINYTOWN_TOWNHALL_KEYS='(.*)'$/m.exec(created.stdout)?.[1] ?? '';
+    const empty = mkdtempSync(join(tmpdir(), 'tt-env-'));
+    dirs.push(empty);
+    const server = await startBin(empty, redis.current.url, {
+      TINYTOWN_TOWN: 'envtown',
+      TINYTOWN_TOWNHALL_KEYS: keysEnv,
+    });
+    expectProblem(await call(server.url, 'GET', '/v1/town'), 401, 'UNAUTHENTICATED');
+    const town = await call(server.url, 'GET', '/v1/town', { headers: { authorization: `Bearer ${key}` } });
+    expect(town.json).toMatchObject({ name: 'envtown', root: empty });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).not.toContain(key);
+  });
+
+  it('shares one rate-limit budget between two processes on one Redis', async () => {
+    const dir = townDir('name = "hall"\n[townhall.rate_limits]\nread = 5\n');
+    const [a, b] = await Promise.all([startBin(dir, redis.current.url), startBin(dir, redis.current.url)]);
+    if (!a || !b) throw new Error('not started');
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof call>> | undefined;
+    for (let i = 0; i < 8; i++) {
+      const response = await call(i % 2 === 0 ? a.url : b.url, 'GET', '/v1/agents');
+      statuses.push(response.status);
+      if (response.status === 429) limited ??= response;
+      else expect(response.headers.get('ratelimit-limit')).toBe('5');
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    if (!limited) throw new Error('never limited');
+    expectProblem(limited, 429, 'RATE_LIMITED');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(limited.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+    // Other classes keep their own budget.
+    expect((await call(a.url, 'POST', '/v1/backlog', { body: { description: 'x' } })).status).toBe(201);
+    expect((await call(b.url, 'GET', '/health')).status).toBe(200);
+  });
+
+  it('finishes 50 in-flight requests on SIGTERM, then exits 0', async () => {
+    const dir = townDir('name = "hall"\n');
+    const server = await startBin(dir, redis.current.url);
+    const { hostname, port } = new URL(server.url);
+    const started = Date.now();
+    const pending = Array.from({ length: 50 }, (_, i) => {
+      const body = JSON.stringify({ description: `in flight ${i}` });
+      let finish: () => void = () => undefined;
+      const done = new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: hostname,
+            port,
+            method: 'POST',
+            path: '/v1/backlog',
+            agent: false,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        // Headers and half the body now; the rest after the signal.
+        req.write(body.slice(0, 10));
+        finish = () => req.end(body.slice(10));
+      });
+      return { done, finish: () => finish() };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const item of pending) item.finish();
+    const statuses = await Promise.all(pending.map((item) => item.done));
+    expect(statuses).toEqual(Array.from({ length: 50 }, () => 201));
+    expect(await server.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await redis.current.client.llen('tt:{hall}:backlog')).toBe(50);
+    expect(server.output()).toContain('townhall stopped');
+  });
+});
