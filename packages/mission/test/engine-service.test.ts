@@ -1,0 +1,152 @@
+import { isTinytownError, newId } from '@tinytown/core';
+import { describe, expect, it } from 'vitest';
+import { Dispatcher, MissionService, parseNote } from '../src/index.js';
+import { greenPr, ScriptedAgents, useMissionTown } from './support/mission-town.js';
+
+const REPO = 'acme/app';
+
+async function code(promise: Promise<unknown>): Promise<string | undefined> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return isTinytownError(error) ? error.code : error === undefined ? undefined : String(error);
+}
+
+describe('mission operations', () => {
+  const ctx = useMissionTown('service');
+
+  async function started(policy: Record<string, unknown> = {}) {
+    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login' });
+    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
+    const { mission, work_items } = await service.start({
+      objectives: [{ type: 'issue', owner: 'acme', repo: 'app', number: 1 }],
+      policy,
+    });
+    return { service, mission, item: work_items[0] ?? (undefined as never) };
+  }
+
+  it('stop, resume, complete, fail and delete follow the contract codes', async () => {
+    const { service, mission } = await started();
+    expect(await code(service.resume(mission.id))).toBe('INVALID_TRANSITION');
+    expect(await service.stop(mission.id)).toMatchObject({ previous_state: 'running', new_state: 'blocked' });
+    expect((await ctx.town.missions.due()).includes(mission.id)).toBe(false);
+    expect(await service.resume(mission.id)).toMatchObject({
+      previous_state: 'blocked',
+      new_state: 'running',
+    });
+    expect(await code(service.delete(mission.id))).toBe('INVALID_TRANSITION');
+    expect(await service.stop(mission.id, { force: true })).toMatchObject({ new_state: 'failed' });
+    expect(await code(service.resume(mission.id))).toBe('INVALID_TRANSITION');
+    expect(await code(service.stop(mission.id))).toBe('INVALID_TRANSITION');
+    expect(await code(service.complete(mission.id))).toBe('INVALID_TRANSITION');
+    expect(await service.fail(mission.id)).toMatchObject({ status: 'already failed' });
+    expect(await service.list()).toEqual([]);
+    expect(await service.list({ activeOnly: false })).toHaveLength(1);
+    expect(await service.delete(mission.id)).toEqual({ mission_id: mission.id, deleted: true });
+    expect(await code(service.get(mission.id))).toBe('MISSION_NOT_FOUND');
+
+    const other = await started();
+    expect(await service.delete(other.mission.id, { force: true })).toMatchObject({ deleted: true });
+    expect(await code(service.get('not-a-uuid'))).toBe('INVALID_ID');
+    expect(await code(service.stop(newId()))).toBe('MISSION_NOT_FOUND');
+  });
+
+  it('work items, watches, snooze, events and notes', async () => {
+    greenPr(ctx.github, REPO, 9);
+    const { service, mission, item } = await started({ reviewer_required: false, watch_interval_secs: 600 });
+    expect(await service.listWorkItems(mission.id, { status: 'pending' })).toHaveLength(1);
+    expect(await code(service.listWorkItems(mission.id, { status: 'bogus' }))).toBe('INVALID_INPUT');
+    expect(await code(service.getWorkItem(mission.id, newId()))).toBe('WORK_ITEM_NOT_FOUND');
+    expect(await code(service.getWorkItem(newId(), item.id))).toBe('MISSION_NOT_FOUND');
+    expect(await code(service.updateWorkItem(mission.id, item.id, { status: 'assigned' }))).toBe(
+      'INVALID_TRANSITION',
+    );
+
+    // Completion through the API feeds the submission protocol: the PR gets its four watches.
+    const updated = await service.updateWorkItem(mission.id, item.id, {
+      status: 'done',
+      artifacts: [`https://github.com/${REPO}/pull/9`],
+    });
+    expect(updated.submission).toBe('waiting_for_external');
+    expect(updated.item.status).toBe('blocked');
+    const watches = await service.listWatches(mission.id);
+    expect(watches.map((watch) => watch.kind).sort()).toEqual([
+      'bugbot_comments',
+      'mergeability',
+      'pr_checks',
+      'review_comments',
+    ]);
+    const first = watches[0] ?? (undefined as never);
+    expect(await code(service.snoozeWatch(mission.id, first.id, 59))).toBe('INVALID_INPUT');
+    expect(await code(service.snoozeWatch(mission.id, newId(), 60))).toBe('WATCH_NOT_FOUND');
+    const snoozed = await service.snoozeWatch(mission.id, first.id, 120);
+    expect(snoozed.status).toBe('snoozed');
+    expect(await service.listWatches(mission.id, { status: 'snoozed' })).toHaveLength(1);
+
+    expect(await code(service.events(mission.id, { limit: 101 }))).toBe('INVALID_INPUT');
+    expect((await service.events(mission.id, { limit: 2 })).length).toBe(2);
+
+    const note = await service.addNote(mission.id, { body: 'pause for the release freeze' });
+    expect(note.sender).toBe('conductor');
+    expect(await code(service.addNote(mission.id, { body: '  ' }))).toBe('INVALID_INPUT');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).mission.state).toBe('blocked');
+    expect((await service.listNotes(mission.id))[0]?.processed_at).not.toBeNull();
+
+    await service.addNote(mission.id, { body: 'resume now', sender: 'ops' });
+    await dispatcher.pass();
+    const status = await service.get(mission.id, { includeWatches: true });
+    expect(status.mission.state).toBe('running');
+    expect(status.summary.total_work_items).toBe(1);
+  });
+
+  it('a redirect note with an unknown or ambiguous agent is logged and skipped, never fatal', async () => {
+    const { service, mission, item } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    await agents.add('backend-1', 'backend');
+    await agents.add('backend-2', 'backend');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    await dispatcher.pass();
+    await service.addNote(mission.id, { body: 'redirect to nobody-here' });
+    await service.addNote(mission.id, { body: `redirect ${item.id.slice(0, 4)} to backend-2 better fit` });
+    const result = await dispatcher.pass();
+    expect(result.failed).toBe(0);
+    const events = await service.events(mission.id, { limit: 20 });
+    expect(events.some((line) => line.includes('Ignored redirect directive'))).toBe(true);
+    const current = await service.getWorkItem(mission.id, item.id);
+    expect(current.assigned_to).toBe(agents.agents.get('backend-2')?.id);
+    const open = (await ctx.town.tasks.list()).filter((task) => task.state === 'assigned');
+    expect(open).toHaveLength(1);
+    expect(open[0]?.assigned_to).toBe(agents.agents.get('backend-2')?.id);
+  });
+
+  it('parses notes', () => {
+    expect(parseNote('Resume and retry now')).toEqual({ kind: 'resume' });
+    expect(parseNote('hold on')).toEqual({ kind: 'pause' });
+    expect(parseNote('reassign abcd to Bob because')).toEqual({
+      kind: 'redirect',
+      itemRef: 'abcd',
+      agentRef: 'Bob',
+      reason: 'because',
+    });
+    expect(parseNote('redirect everything please')).toEqual({ kind: 'note' });
+  });
+
+  it('help requests reach the conductor once, then back off', async () => {
+    const { mission } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    await agents.add('busy', 'backend');
+    await ctx.town.agents.transition('busy', 'working');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    for (let i = 0; i < 5; i++) await dispatcher.pass();
+    const inbox = await ctx.town.messages.peek('conductor');
+    const help = inbox.messages.filter(
+      (message) =>
+        message.type === 'query' && message.question.includes(`[Mission Help Needed] Mission ${mission.id}`),
+    );
+    expect(help).toHaveLength(1);
+    expect((await ctx.town.missions.get(mission.id)).dispatcher_help_request_attempts).toBe(1);
+  });
+});
