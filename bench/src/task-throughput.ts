@@ -12,8 +12,8 @@ import { inParallel, nowMs } from './stats.js';
  * first add until the last task/job is completed. Each side runs ROUNDS times, alternating, on a
  * flushed server; the best round counts (the machine is shared, noise only ever slows a round down).
  *
- * Consumers take the oldest task with `backlog.claimNext(agent)` (one script: LPOP + claim), then
- * `tasks.start` and `tasks.complete`. A smaller informational run uses `claimNext(agent, accepts)`, the
+ * Consumers take the oldest task with `backlog.claimNext(agent, undefined, { start: true })` (one
+ * script: LPOP + claim + start), then `tasks.complete`. A smaller informational run uses `claimNext(agent, accepts)`, the
  * path agents with a role filter take (paged LRANGE + HGETALLs, then `backlog.claim`, racing each other).
  */
 
@@ -39,11 +39,11 @@ type Consume = (town: Town, agentId: string) => Promise<number>;
 function consumer(accepts?: (task: Task) => boolean): Consume {
   return async (town, agentId) => {
     let completed = 0;
-    for (let claimed = await town.backlog.claimNext(agentId, accepts); claimed; ) {
-      await town.tasks.start(claimed.task.id);
+    // claimNext with `start` claims and starts the task in one step (the agent works on it at once).
+    for (let claimed = await town.backlog.claimNext(agentId, accepts, { start: true }); claimed; ) {
       await town.tasks.complete(claimed.task.id);
       completed++;
-      claimed = await town.backlog.claimNext(agentId, accepts);
+      claimed = await town.backlog.claimNext(agentId, accepts, { start: true });
     }
     return completed;
   };

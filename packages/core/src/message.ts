@@ -10,8 +10,7 @@ export const Confirmation = z.discriminatedUnion('type', [
 ]);
 export type Confirmation = z.infer<typeof Confirmation>;
 
-/** The message payload, tagged by `type` and flattened into the message (wire shape of the original). */
-export const MessageBody = z.discriminatedUnion('type', [
+const BODY_VARIANTS = [
   z.object({ type: z.literal('task'), description: z.string() }),
   z.object({ type: z.literal('query'), question: z.string() }),
   z.object({ type: z.literal('informational'), summary: z.string() }),
@@ -25,7 +24,10 @@ export const MessageBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('shutdown') }),
   z.object({ type: z.literal('custom'), kind: z.string(), payload: z.string() }),
-]);
+] as const;
+
+/** The message payload, tagged by `type` and flattened into the message (wire shape of the original). */
+export const MessageBody = z.discriminatedUnion('type', BODY_VARIANTS);
 export type MessageBody = z.infer<typeof MessageBody>;
 export type MessageType = MessageBody['type'];
 
@@ -40,7 +42,10 @@ const Envelope = z.object({
   urgent: z.boolean().optional(),
 });
 
-export const Message = z.intersection(Envelope, MessageBody);
+// One discriminated union of envelope+body objects rather than an intersection: decoding a message is
+// on every receive, and the union is checked in a single pass.
+const [first, ...rest] = BODY_VARIANTS.map((variant) => Envelope.extend(variant.shape));
+export const Message = z.discriminatedUnion('type', [first!, ...rest]);
 export type Message = z.infer<typeof Message>;
 
 /** What a sender picks when writing to an agent (`tt send --query`, REST `kind`). */

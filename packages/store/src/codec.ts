@@ -2,7 +2,8 @@ import {
   type Agent,
   AgentState,
   AgentType,
-  Message,
+  type Message,
+  MessageBody,
   SpawnMode,
   type Task,
   TaskState,
@@ -74,11 +75,26 @@ export function taskFromHash(hash: FlatHash): Task {
   };
 }
 
-/** Decodes a stored message; entries that are not valid messages are skipped by callers, never thrown. */
+const MESSAGE_TYPES = new Set<string>(MessageBody.options.map((variant) => variant.shape.type.value));
+
+/**
+ * Decodes a stored message; entries that are not messages are skipped by callers, never thrown. Every
+ * receive goes through here, so it checks the envelope and the type tag rather than running the full
+ * schema: the store wrote these from typed values, and a stray entry is still caught by its shape.
+ */
 export function decodeMessage(raw: string): Message | undefined {
   try {
-    const parsed = Message.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
+    const parsed = JSON.parse(raw) as Partial<Record<keyof Message, unknown>>;
+    if (
+      typeof parsed.id === 'string' &&
+      typeof parsed.from === 'string' &&
+      typeof parsed.to === 'string' &&
+      typeof parsed.type === 'string' &&
+      MESSAGE_TYPES.has(parsed.type)
+    ) {
+      return parsed as Message;
+    }
+    return undefined;
   } catch {
     return undefined;
   }

@@ -134,20 +134,12 @@ export class Messages {
    */
   async receive(agentId: string, timeoutMs: number): Promise<Message | null> {
     const { keys } = this.ctx;
+    // BLPOP over two keys pops from the first non-empty one: urgent before normal.
     const reply = await this.ctx.blocking.use((connection) =>
-      redisCall(
-        connection.call(
-          'BLMPOP',
-          String(timeoutMs / 1000),
-          '2',
-          keys.urgent(agentId),
-          keys.inbox(agentId),
-          'LEFT',
-        ) as Promise<[string, string[]] | null>,
-      ),
+      redisCall(connection.blpop(keys.urgent(agentId), keys.inbox(agentId), timeoutMs / 1000)),
     );
     if (!reply) return null;
-    return decodeMessage(reply[1][0] ?? '') ?? null;
+    return decodeMessage(reply[1]) ?? null;
   }
 
   /** Recent messages across the town, newest first. */
