@@ -1,1 +1,1 @@
-export {};
+export { type RunningWorker, startWorker, type WorkerOptions } from './worker.js';

@@ -1,2 +1,105 @@
 #!/usr/bin/env node
-export {};
+import { parseArgs } from 'node:util';
+import { createGitHubForge } from '@tinytown/mission';
+import { loadTownConfig, Town } from '@tinytown/store';
+import { startWorker } from './worker.js';
+
+const HELP = `tinytown-worker - the mission dispatcher, watches and the agent lease reaper
+
+Usage:
+  tinytown-worker [--town <dir>] [--interval <secs>] [--metrics-port <port>] [--metrics-host <addr>]
+                  [--lease <secs>] [--id <name>]
+
+--town          Town directory (tinytown.toml; or TINYTOWN_TOWN and REDIS_URL with no file). Default: .
+--interval      Seconds between dispatcher passes. Default: 5
+--metrics-port  Port of /health and /metrics (0 picks a free one). Default: 9464
+--metrics-host  Address to bind them to. Default: 127.0.0.1
+--lease         Seconds a mission lease lasts without renewal. Default: 30
+
+GitHub: GITHUB_TOKEN (token), GITHUB_API_URL (base URL, e.g. https://ghe.example.com/api/v3).
+Any number of workers may run over one town: missions spread over them, nothing runs twice.
+Signals: SIGTERM/SIGINT finish the current pass, release leases, exit 0.
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`tinytown-worker: ${message}\n`);
+  process.exit(2);
+}
+
+function seconds(value: string | undefined, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min) fail(`--${name} must be a number of at least ${min}`);
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        town: { type: 'string' },
+        interval: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
+        lease: { type: 'string' },
+        id: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const intervalSecs = seconds(str('interval'), 'interval', 5, 0.05);
+  const leaseSecs = seconds(str('lease'), 'lease', 30, 1);
+  const port = seconds(str('metrics-port'), 'metrics-port', 9464, 0);
+  if (!Number.isInteger(port) || port > 65535) fail('--metrics-port must be a port number');
+
+  const loaded = loadTownConfig(str('town') ?? process.cwd());
+  const town = await Town.connect({ url: loaded.redisUrl, town: loaded.config.name });
+  const forge = createGitHubForge({
+    token: process.env.GITHUB_TOKEN?.trim() || undefined,
+    baseUrl: process.env.GITHUB_API_URL?.trim() || undefined,
+  });
+  const worker = await startWorker({
+    town,
+    forge,
+    id: str('id'),
+    intervalMs: intervalSecs * 1000,
+    leaseMs: leaseSecs * 1000,
+    metricsPort: port,
+    metricsHost: str('metrics-host') ?? '127.0.0.1',
+  });
+  process.stdout.write(
+    `tinytown-worker ${worker.id} ready at ${worker.url} (town ${town.name}, ${town.redactedUrl}, every ${intervalSecs}s)\n`,
+  );
+
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    process.stdout.write(`tinytown-worker: ${signal}, finishing the current pass\n`);
+    worker
+      .stop()
+      .then(() => town.close())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        process.stderr.write(`tinytown-worker: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tinytown-worker: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGitHubForge, MissionService } from '@tinytown/mission';
+import { Town } from '@tinytown/store';
+import { useTestRedis } from '@tinytown/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function startBin(
+  dir: string,
+  redisUrl: string,
+): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, '--town', dir, '--metrics-port', '0', '--interval', '0.1'], {
+    env: { ...process.env, REDIS_URL: redisUrl, GITHUB_API_URL: 'http://127.0.0.1:9' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /ready at (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], exited });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('timed out');
+}
+
+describe('tinytown-worker', () => {
+  const redis = useTestRedis();
+
+  it('serves health and metrics, heartbeats, dispatches missions, and exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'tinytown.toml'), 'name = "wtown"\n');
+    mkdirSync(join(dir, 'docs'));
+    writeFileSync(join(dir, 'docs', 'plan.md'), '# The plan\n');
+
+    const town = await Town.connect({ url: redis.current.url, town: 'wtown' });
+    try {
+      await town.agents.register({ name: 'researcher-1', cli: 'fake', role: 'researcher' });
+      await town.agents.transition('researcher-1', 'idle');
+      const service = new MissionService({
+        town,
+        forge: createGitHubForge({ baseUrl: 'http://127.0.0.1:9' }),
+        townRoot: dir,
+      });
+      const { mission } = await service.start({ objectives: [{ type: 'doc', path: 'docs/plan.md' }] });
+
+      const worker = await startBin(dir, redis.current.url);
+      const health = await fetch(`${worker.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', town: 'wtown' });
+
+      // The dispatcher picks up the mission and assigns its design item.
+      const assigned = await waitFor(async () => {
+        const items = await town.missions.workItems(mission.id);
+        return items[0]?.status === 'assigned' ? items[0] : undefined;
+      });
+      expect(assigned.task_ids).toHaveLength(1);
+
+      const workers = await town.probes.workers();
+      expect(Object.keys(workers)).toHaveLength(1);
+      expect(Object.values(workers)[0]).toBeGreaterThan(Date.now() - 10_000);
+
+      const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+      expect(metrics).toContain('tinytown_worker_ticks_total');
+      expect(metrics).toContain('tinytown_worker_tick_duration_seconds');
+      expect(metrics).toContain('tinytown_worker_leases_held');
+      expect(metrics).toMatch(/tinytown_worker_passes_total [1-9]/);
+
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(await town.probes.workers()).toEqual({});
+      expect(await redis.current.client.keys(`tt:{wtown}:mission:${mission.id}:lease`)).toEqual([]);
+    } finally {
+      await town.close();
+    }
+  });
+});
