@@ -19,8 +19,16 @@ export class Backlog {
 
   /** Creates a pending task at the end of the backlog. */
   async add(description: string, options: { tags?: string[] | string } = {}): Promise<Task> {
-    const draft = draftTask(description, options);
-    return taskFromReply(await this.ctx.run('createTask', { task: draft.task, backlog: true }));
+    const [task] = await this.addMany([{ description, ...options }]);
+    return task!;
+  }
+
+  /** Creates many pending tasks at the end of the backlog, in order, in one step. */
+  async addMany(items: readonly { description: string; tags?: string[] | string }[]): Promise<Task[]> {
+    const drafts = items.map((item) => draftTask(item.description, item).task);
+    if (drafts.length === 0) return [];
+    const stored = (await this.ctx.run('addToBacklog', { tasks: drafts })) as string[][];
+    return stored.map(taskFromReply);
   }
 
   /** The backlog in order, oldest first. */

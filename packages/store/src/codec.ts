@@ -24,6 +24,12 @@ export function flatToHash(flat: readonly string[]): FlatHash {
   return hash;
 }
 
+// Tolerant readers, built once: a stored value that is not a known enum member reads as the default.
+const readSpawnMode = SpawnMode.catch('fresh');
+const readAgentType = AgentType.catch('worker');
+const readAgentState = AgentState.catch('starting');
+const readTaskState = TaskState.catch('pending');
+
 const optional = (value: string | undefined) => (value === undefined || value === '' ? null : value);
 const count = (value: string | undefined) => {
   const parsed = Number.parseInt(value ?? '0', 10);
@@ -38,9 +44,9 @@ export function agentFromHash(hash: FlatHash): Agent {
     nickname: optional(hash.nickname),
     role_id: optional(hash.role_id),
     parent_agent_id: optional(hash.parent_agent_id),
-    spawn_mode: SpawnMode.catch('fresh').parse(hash.spawn_mode),
-    agent_type: AgentType.catch('worker').parse(hash.agent_type),
-    state: AgentState.catch('starting').parse(hash.state),
+    spawn_mode: readSpawnMode.parse(hash.spawn_mode),
+    agent_type: readAgentType.parse(hash.agent_type),
+    state: readAgentState.parse(hash.state),
     cli: hash.cli ?? '',
     current_task: optional(hash.current_task),
     created_at: created,
@@ -63,7 +69,7 @@ export function taskFromHash(hash: FlatHash): Task {
   return {
     id: hash.id ?? '',
     description: hash.description ?? '',
-    state: TaskState.catch('pending').parse(hash.state),
+    state: readTaskState.parse(hash.state),
     assigned_to: optional(hash.assigned_to),
     created_at: created,
     updated_at: hash.updated_at ?? created,

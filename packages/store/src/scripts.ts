@@ -1,6 +1,7 @@
 import { TinytownError } from '@tinytown/core';
 import type { Redis } from 'ioredis';
 import { toStoreError } from './errors.js';
+import addToBacklog from './lua/addToBacklog.lua';
 import assignAllBacklog from './lua/assignAllBacklog.lua';
 import claimNextTask from './lua/claimNextTask.lua';
 import claimTask from './lua/claimTask.lua';
@@ -28,6 +29,7 @@ import transitionAgent from './lua/transitionAgent.lua';
 import transitionTask from './lua/transitionTask.lua';
 
 const SCRIPTS = {
+  addToBacklog,
   assignAllBacklog,
   claimNextTask,
   claimTask,

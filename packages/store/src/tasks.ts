@@ -134,6 +134,21 @@ export class Tasks {
     return this.move(id, 'completed', { result: result?.trim() || 'Completed' });
   }
 
+  /**
+   * Completes the task and, in the same step, has its assignee claim and start the oldest backlog task:
+   * one round trip per task for a worker that drains the backlog.
+   */
+  async completeAndClaimNext(id: string, result?: string): Promise<{ task: Task; next: Task | null }> {
+    const [stored, next] = (await this.ctx.run('transitionTask', {
+      id: parseId(id, 'task_id'),
+      to: 'completed',
+      from: statesLeadingTo(TASK_TRANSITIONS, 'completed'),
+      result: result?.trim() || 'Completed',
+      claim_next: true,
+    })) as [string[], string[] | false];
+    return { task: taskFromReply(stored), next: next ? taskFromReply(next) : null };
+  }
+
   fail(id: string, error?: string): Promise<Task> {
     return this.move(id, 'failed', { result: error?.trim() || 'Failed' });
   }
@@ -174,12 +189,12 @@ export class Tasks {
   ): Promise<Task> {
     const taskId = parseId(id, 'task_id');
     const { from, ...rest } = extra;
-    const stored = await this.ctx.run('transitionTask', {
+    const [stored] = (await this.ctx.run('transitionTask', {
       id: taskId,
       to,
       from: from ?? statesLeadingTo(TASK_TRANSITIONS, to),
       ...rest,
-    });
+    })) as [string[], string[] | false];
     return taskFromReply(stored);
   }
 }

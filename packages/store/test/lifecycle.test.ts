@@ -178,11 +178,46 @@ describe('tasks, messages and the backlog', () => {
     const started = await town.backlog.add('start me');
     const taker = await town.agents.resolve('taker');
     const claimedAndStarted = await town.backlog.claimNext(taker.id, undefined, { start: true });
-    expect(claimedAndStarted).toMatchObject({ task: { id: started.id, state: 'running' }, agent: { name: 'taker' } });
+    expect(claimedAndStarted).toMatchObject({
+      task: { id: started.id, state: 'running' },
+      agent: { name: 'taker' },
+    });
     expect((await town.agents.get(taker.id)).current_task).toBe(started.id);
     expect((await town.tasks.complete(started.id)).state).toBe('completed');
     const inbox = await town.messages.peek('taker');
     expect(inbox.messages.map((m) => (m.type === 'task_assign' ? m.task_id : ''))).toEqual([a.id, b.id]);
+  });
+
+  it('adds many tasks at once and drains the backlog one round trip per task', async () => {
+    const { town } = ctx;
+    const worker = await town.agents.register({ name: 'drainer', cli: 'claude' });
+    await expect(town.backlog.addMany([{ description: 'ok' }, { description: ' ' }])).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect(await town.backlog.length()).toBe(0);
+    const added = await town.backlog.addMany([
+      { description: 'one', tags: 'a' },
+      { description: 'two' },
+      { description: 'three' },
+    ]);
+    expect(added.map((task) => [task.description, task.state])).toEqual([
+      ['one', 'pending'],
+      ['two', 'pending'],
+      ['three', 'pending'],
+    ]);
+    const first = await town.backlog.claimNext(worker.id, undefined, { start: true });
+    const done: string[] = [];
+    let current = first?.task ?? null;
+    while (current) {
+      const { task, next } = await town.tasks.completeAndClaimNext(current.id, `did ${current.description}`);
+      expect(task.state).toBe('completed');
+      done.push(task.description);
+      if (next) expect(next).toMatchObject({ state: 'running', assigned_to: worker.id });
+      current = next;
+    }
+    expect(done).toEqual(['one', 'two', 'three']);
+    const after = await town.agents.get(worker.id);
+    expect(after).toMatchObject({ tasks_completed: 3, current_task: null });
   });
 
   it('follows new events exactly once each', async () => {

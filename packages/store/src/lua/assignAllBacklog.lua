@@ -1,10 +1,7 @@
 -- Hands the whole backlog (up to the number of message slots the caller prepared) to one agent.
 -- A.messages is a list of { id, json-prefix } pairs: the caller built the messages, the script names the task.
 local agent = load_agent(A.agent_id)
-if TERMINAL_AGENT[agent.state] then
-  fail('INVALID_TRANSITION', 'Agent ' .. agent.name .. ' is ' .. agent.state .. ' and cannot take work',
-    { from = agent.state, agent = agent.name })
-end
+require_live(agent, 'take work')
 local assigned = {}
 for _, envelope in ipairs(A.messages) do
   local task_id = redis.call('LPOP', key('backlog'))

@@ -1,10 +1,7 @@
 -- Claims one backlog task for an agent. Exactly one of any number of concurrent claimers wins; a failed
 -- claim (unknown agent, task gone) leaves the backlog as it was.
 local agent = load_agent(A.agent_id)
-if TERMINAL_AGENT[agent.state] then
-  fail('INVALID_TRANSITION', 'Agent ' .. agent.name .. ' is ' .. agent.state .. ' and cannot claim work',
-    { from = agent.state, agent = agent.name })
-end
+require_live(agent, 'claim work')
 if redis.call('EXISTS', key('task', A.task_id)) == 0 then
   fail('TASK_NOT_FOUND', 'Task not found: ' .. A.task_id, { id = A.task_id })
 end

@@ -1,8 +1,7 @@
--- Creates a task; either queues it on the backlog or assigns it with its task_assign message, in one step.
+-- Creates a task assigned to an agent (or the conductor) with its task_assign message, in one step.
 if present(A.assign_to) then ensure_recipient(A.assign_to) end
 if present(A.task.parent_id) then load_task(A.task.parent_id) end
 create_task(A.task, A.assign_to)
-if A.backlog then redis.call('RPUSH', key('backlog'), A.task.id) end
 emit('task_created', { task_id = A.task.id, new_state = A.task.state, message = 'Task created' })
 if present(A.assign_to) then
   push_message(A.assign_to, A.message, false)

@@ -115,3 +115,41 @@ local function ensure_recipient(id)
     fail('AGENT_NOT_FOUND', 'Agent not found: ' .. id, { ref = id })
   end
 end
+
+-- Takes the oldest pending task off the backlog for `agent` (a loaded agent record): assigned with its
+-- task_assign message, or with `start` running at once. Stale ids are dropped on the way. Returns the
+-- task id, or nil when nothing is claimable.
+local function claim_next(agent, start, envelope)
+  while true do
+    local task_id = redis.call('LPOP', key('backlog'))
+    if not task_id then return nil end
+    local task = hgetall(key('task', task_id))
+    if task.id and task.state == 'pending' then
+      if start then
+        write_task_state(task, 'running', agent.id)
+        redis.call('HSET', key('task', task_id), 'started_at', NOW)
+        redis.call('HSET', key('agent', agent.id), 'current_task', task_id, 'last_active_at', NOW)
+        emit('task_started', {
+          task_id = task_id, agent_id = agent.id, old_state = 'pending', new_state = 'running',
+          message = 'Claimed from the backlog and started by ' .. agent.name,
+        })
+      else
+        write_task_state(task, 'assigned', agent.id)
+        envelope.task_id = task_id
+        push_message(agent.id, cjson.encode(envelope), false)
+        emit('task_assigned', {
+          task_id = task_id, agent_id = agent.id, old_state = 'pending', new_state = 'assigned',
+          message = 'Claimed from the backlog by ' .. agent.name,
+        })
+      end
+      return task_id
+    end
+  end
+end
+
+local function require_live(agent, doing)
+  if TERMINAL_AGENT[agent.state] then
+    fail('INVALID_TRANSITION', 'Agent ' .. agent.name .. ' is ' .. agent.state .. ' and cannot ' .. doing,
+      { from = agent.state, agent = agent.name })
+  end
+end

@@ -2,7 +2,9 @@
 -- backlog in step:
 --   A.assign_to + A.message: (re)assign and queue the task_assign message;
 --   A.to_backlog: unassign and queue the task on the backlog;
---   A.result: the result or error text; A.agent_effect: 'start' | 'finish'.
+--   A.result: the result or error text; A.agent_effect: 'start' | 'finish';
+--   A.claim_next: once done, the assignee claims and starts the oldest backlog task in the same step.
+-- Returns { task, next task or false }.
 local task = load_task(A.id)
 if not contains(A.from, task.state) then
   fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is ' .. task.state .. ' and cannot become ' .. A.to,
@@ -51,4 +53,12 @@ emit(event, {
   task_id = A.id, agent_id = assignee or previous_assignee, old_state = old, new_state = A.to,
   message = A.event_message or ('Task ' .. old .. ' -> ' .. A.to),
 })
-return redis.call('HGETALL', tk)
+local next_task = false
+if A.claim_next and present(previous_assignee) and previous_assignee ~= CONDUCTOR then
+  local agent = hgetall(key('agent', previous_assignee))
+  if agent.id and not TERMINAL_AGENT[agent.state] then
+    local next_id = claim_next(agent, true, nil)
+    if next_id then next_task = redis.call('HGETALL', key('task', next_id)) end
+  end
+end
+return { redis.call('HGETALL', tk), next_task }
