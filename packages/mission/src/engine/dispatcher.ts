@@ -41,6 +41,9 @@ export interface DispatcherPassResult {
   reaped: number;
 }
 
+/** A mission whose tick failed is retried after this long. */
+export const ERROR_RETRY_MS = 60_000;
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -164,7 +167,17 @@ export class Dispatcher {
         watch: this.options.watch,
       });
     } catch (error) {
-      if (!isTinytownError(error, 'LEASE_LOST')) this.options.onError?.(error, missionId);
+      if (!isTinytownError(error, 'LEASE_LOST')) {
+        this.options.onError?.(error, missionId);
+        // Still ours: log it on the mission and look again in a minute, not on every pass.
+        const message = error instanceof Error ? error.message : String(error);
+        await this.town.missions
+          .commit(missionId, token, {
+            wakeAtMs: Date.now() + ERROR_RETRY_MS,
+            events: [`Tick failed (retrying in ${ERROR_RETRY_MS / 1000}s): ${message}`],
+          })
+          .catch(() => 0);
+      }
       return 'failed';
     } finally {
       clearInterval(renew);
