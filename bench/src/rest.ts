@@ -1,11 +1,9 @@
 import { TownConfig } from '@tinytown/core';
 import { Town } from '@tinytown/store';
 import { startTestRedis } from '@tinytown/testkit';
+import { buildServer } from '@tinytown/townhall';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-// Imported from the built app: add "@tinytown/townhall": "workspace:*" to bench/package.json to import
-// it by name (and let turbo build it before `pnpm bench`).
-import { buildServer } from '../../apps/townhall/dist/index.js';
 import type { Row, Scenario } from './scenario.js';
 
 /**
