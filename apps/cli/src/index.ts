@@ -1,1 +1,3 @@
-export {};
+export { conductorArgv, conductorBriefing } from './commands/conductor.js';
+export { deriveTownName } from './commands/town.js';
+export { buildProgram, main } from './program.js';

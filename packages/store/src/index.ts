@@ -51,5 +51,12 @@ export {
   type RecoverResult,
   Recovery,
 } from './recovery.js';
+export {
+  type AgentSnapshot,
+  exportTown,
+  type ImportResult,
+  importTown,
+  type TownSnapshot,
+} from './snapshot.js';
 export { type AssignResult, Tasks } from './tasks.js';
 export { type ConnectTownOptions, Town } from './town.js';

@@ -1,0 +1,454 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { presetNames, resolveAgentCli } from '@tinytown/agent';
+import { ACTIVE_AGENT_STATES, TinytownError, TownConfig, validateName } from '@tinytown/core';
+import {
+  CONFIG_FILE_NAME,
+  exportTown,
+  importTown,
+  loadTownConfig,
+  redactRedisUrl,
+  stopLocalRedis,
+  Town,
+} from '@tinytown/store';
+import type { Command } from 'commander';
+import { parse as parseToml, stringify } from 'smol-toml';
+import { act, examples } from '../action.js';
+import {
+  agentIdsWithPidFiles,
+  isAlive,
+  liveAgentPid,
+  readPid,
+  signalAgentProcess,
+  townPaths,
+  waitForExit,
+} from '../processes.js';
+import { readRegistry, registerTown, registryFile } from '../registry.js';
+
+function git(dir: string, args: string[]): string | undefined {
+  try {
+    return (
+      execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() ||
+      undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+function sanitizeName(raw: string): string {
+  const cleaned = raw
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+  return cleaned || 'tinytown';
+}
+
+/** `<repo>-<branch>` inside a git repository, else the directory's name. */
+export function deriveTownName(dir: string): string {
+  const top = git(dir, ['rev-parse', '--show-toplevel']);
+  if (top) {
+    const branch = git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']);
+    return sanitizeName(branch ? `${basename(top)}-${branch.replace(/\//g, '-')}` : basename(top));
+  }
+  return sanitizeName(basename(resolve(dir)));
+}
+
+function configTemplate(name: string, defaultCli: string): string {
+  return `# Tinytown town configuration. Reference: the README's "Running a town" section.
+name = ${JSON.stringify(name)}
+# The AI CLI new agents use: ${presetNames().join(', ')}, or an [agent_clis.<name>] entry below.
+default_cli = ${JSON.stringify(defaultCli)}
+
+[agent]
+idle_timeout_secs = 300   # an agent with nothing to do for this long stops (0: never)
+round_timeout_secs = 1800 # a CLI round running longer is killed with everything it started
+max_rounds = 10           # rounds before an agent's loop ends
+lease_secs = 30           # an agent that misses heartbeats this long is recovered
+auto_claim = false        # idle agents take role-matching backlog tasks by themselves
+
+# Redis: by default the town runs its own redis-server on .tt/redis.sock ('tt up').
+# Set REDIS_URL, or uncomment this, to use another server:
+# [redis]
+# url = "redis://127.0.0.1:6379"
+
+# Your own AI CLI: the prompt arrives on stdin (or as a file after prompt_flag).
+# [agent_clis.my-ai]
+# command = "my-ai --non-interactive"
+# prompt_flag = "--prompt-file"
+# env = { MY_AI_MODEL = "large" }
+`;
+}
+
+function ensureGitignore(root: string): boolean {
+  const file = join(root, '.gitignore');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (text.split(/\r?\n/).some((line) => ['.tt', '.tt/', '/.tt', '/.tt/'].includes(line.trim())))
+    return false;
+  appendFileSync(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}# Tinytown runtime state\n.tt\n`);
+  return true;
+}
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+function getPath(object: unknown, path: string[]): unknown {
+  let current: unknown = object;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+function parseValue(text: string): Json {
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^[[{]/.test(text.trim())) {
+    try {
+      return JSON.parse(text) as Json;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export function registerTownCommands(program: Command): void {
+  examples(
+    program
+      .command('init')
+      .description(
+        'Make this directory a town: writes tinytown.toml, ignores .tt in git, starts the town’s Redis',
+      )
+      .option('-n, --name <name>', 'town name (default: <repo>-<branch>, or the directory name)')
+      .option('-c, --cli <cli>', 'default AI CLI for new agents', 'claude')
+      .option('--force', 'overwrite an existing tinytown.toml')
+      .option('--no-start', 'do not start the local redis-server')
+      .action(
+        act(async (ctx, opts: { name?: string; cli: string; force?: boolean; start: boolean }) => {
+          const root = ctx.root;
+          mkdirSync(root, { recursive: true });
+          const file = join(root, CONFIG_FILE_NAME);
+          if (existsSync(file) && !opts.force) {
+            throw new TinytownError('CONFIG_INVALID', `${file} already exists; use --force to overwrite it`, {
+              file,
+            });
+          }
+          const name = validateName(opts.name ?? deriveTownName(root), 'town');
+          resolveAgentCli(opts.cli, {});
+          writeFileSync(file, configTemplate(name, opts.cli));
+          const gitignoreUpdated = ensureGitignore(root);
+          mkdirSync(townPaths(root).logsDir, { recursive: true });
+          const registered = registerTown({ name, path: root });
+          let redisStarted = false;
+          if (opts.start) redisStarted = await ctx.ensureLocalRedis();
+          const redis = redactRedisUrl(ctx.config.redisUrl);
+          ctx.out.result(
+            {
+              name,
+              root,
+              config_file: file,
+              gitignore_updated: gitignoreUpdated,
+              registered,
+              redis,
+              redis_started: redisStarted,
+            },
+            () => {
+              ctx.out.line(`Initialized town '${name}' at ${root}`);
+              if (gitignoreUpdated) ctx.out.line('Added .tt to .gitignore');
+              ctx.out.line(`Redis: ${redis}${redisStarted ? ' (started)' : ''}`);
+              ctx.out.line("Next: 'tt spawn <name>' to create an agent, or 'tt up' to run the whole town");
+            },
+          );
+        }),
+      ),
+    'tt init',
+    'tt init --name shop --cli codex',
+  );
+
+  examples(
+    program
+      .command('down')
+      .description('Stop the town: its agents, a running `tt up`, and its local redis-server')
+      .action(
+        act(async (ctx) => {
+          const root = ctx.config.root;
+          let agentsStopped = 0;
+          try {
+            const town = await ctx.town();
+            for (const agent of await town.agents.list()) {
+              if (ACTIVE_AGENT_STATES.includes(agent.state)) {
+                await town.agents.kill(agent.id).catch(() => undefined);
+                agentsStopped += 1;
+              }
+            }
+          } catch (error) {
+            if (!(error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE')) throw error;
+          }
+          await ctx.close();
+          const pids = agentIdsWithPidFiles(root)
+            .map((id) => ({ id, pid: liveAgentPid(root, id) }))
+            .filter((entry): entry is { id: string; pid: number } => entry.pid !== undefined);
+          for (const { id } of pids) signalAgentProcess(root, id);
+          for (const { pid } of pids) await waitForExit(pid, 10_000);
+          const upPid = readPid(townPaths(root).upPidFile);
+          let upStopped = false;
+          if (upPid !== undefined && upPid !== process.pid && isAlive(upPid)) {
+            process.kill(upPid, 'SIGINT');
+            upStopped = await waitForExit(upPid, 20_000);
+          }
+          const redisStopped = ctx.usesLocalRedis
+            ? await stopLocalRedis(root, { socketPath: ctx.config.config.redis.socket_path })
+            : false;
+          ctx.out.result(
+            {
+              agents_stopped: agentsStopped,
+              processes_stopped: pids.length,
+              up_stopped: upStopped,
+              redis_stopped: redisStopped,
+            },
+            () => {
+              ctx.out.line(`Stopped ${agentsStopped} agent(s) (${pids.length} local process(es))`);
+              if (upStopped) ctx.out.line("Stopped 'tt up'");
+              ctx.out.line(
+                redisStopped ? 'Stopped the town’s redis-server' : 'No local redis-server was running',
+              );
+            },
+          );
+        }),
+      ),
+    'tt down',
+  );
+
+  examples(
+    program
+      .command('config')
+      .description('Show the town’s effective configuration, one key, or set a key in tinytown.toml')
+      .argument('[key]', 'dotted key, e.g. agent.idle_timeout_secs')
+      .argument('[value]', 'new value (numbers and true/false are typed; JSON for tables)')
+      .action(
+        act(async (ctx, key: string | undefined, value: string | undefined) => {
+          const loaded = ctx.config;
+          const file = join(loaded.root, CONFIG_FILE_NAME);
+          if (key === undefined) {
+            ctx.out.result(
+              { file, source: loaded.source, redis: redactRedisUrl(loaded.redisUrl), config: loaded.config },
+              () => {
+                ctx.out.line(
+                  `# ${loaded.source === 'file' ? file : 'from the environment'}; Redis ${redactRedisUrl(loaded.redisUrl)}`,
+                );
+                ctx.out.line(stringify(loaded.config));
+              },
+            );
+            return;
+          }
+          const path = key.split('.').filter((part) => part.length > 0);
+          if (value === undefined) {
+            const current = getPath(loaded.config, path);
+            if (current === undefined)
+              throw new TinytownError('CONFIG_INVALID', `Unknown config key '${key}'`, { field: key });
+            ctx.out.result({ key, value: current }, () =>
+              ctx.out.line(
+                typeof current === 'object' && current !== null
+                  ? stringify(current as Record<string, unknown>)
+                  : String(current),
+              ),
+            );
+            return;
+          }
+          if (loaded.source !== 'file')
+            throw new TinytownError('NOT_INITIALIZED', `No ${CONFIG_FILE_NAME} to change at ${loaded.root}`);
+          const raw = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+          let table: Record<string, unknown> = raw;
+          for (const part of path.slice(0, -1)) {
+            const next = table[part];
+            if (next === undefined) table[part] = {};
+            else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+              throw new TinytownError('CONFIG_INVALID', `'${part}' in ${key} is not a table`, { field: key });
+            }
+            table = table[part] as Record<string, unknown>;
+          }
+          const last = path[path.length - 1];
+          if (last === undefined)
+            throw new TinytownError('CONFIG_INVALID', 'empty config key', { field: 'key' });
+          table[last] = parseValue(value);
+          const parsed = TownConfig.safeParse(raw);
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            throw new TinytownError(
+              'CONFIG_INVALID',
+              `Cannot set ${key}: ${issue?.message ?? 'invalid value'}`,
+              { field: key },
+            );
+          }
+          writeFileSync(file, `${stringify(raw)}\n`);
+          ctx.out.result({ key, value: getPath(parsed.data, path), file }, () =>
+            ctx.out.line(`Set ${key} = ${value} in ${file}`),
+          );
+        }),
+      ),
+    'tt config',
+    'tt config agent.idle_timeout_secs',
+    'tt config agent.auto_claim true',
+  );
+
+  examples(
+    program
+      .command('towns')
+      .description('Towns registered on this machine (by tt init), with their state')
+      .action(
+        act(async (ctx) => {
+          const towns = await Promise.all(
+            readRegistry().map(async (entry) => {
+              if (!existsSync(entry.path)) return { ...entry, status: 'missing' as const };
+              let loaded: ReturnType<typeof loadTownConfig>;
+              try {
+                loaded = loadTownConfig(entry.path, { ...process.env, TINYTOWN_TOWN: undefined });
+              } catch {
+                return { ...entry, status: 'no_config' as const };
+              }
+              try {
+                // Only looks: never starts a town's Redis.
+                const town = await Town.connect({
+                  url: loaded.redisUrl,
+                  town: loaded.config.name,
+                  connectTimeoutMs: 1000,
+                  maxRetriesPerRequest: 0,
+                });
+                try {
+                  const agents = await town.agents.list();
+                  const active = agents.filter((agent) => ACTIVE_AGENT_STATES.includes(agent.state)).length;
+                  return {
+                    name: loaded.config.name,
+                    path: entry.path,
+                    status: 'online' as const,
+                    agents: agents.length,
+                    active,
+                  };
+                } finally {
+                  await town.close();
+                }
+              } catch {
+                return { name: loaded.config.name, path: entry.path, status: 'offline' as const };
+              }
+            }),
+          );
+          ctx.out.result({ registry: registryFile(), towns }, () => {
+            if (towns.length === 0)
+              ctx.out.line(`No towns registered (${registryFile()}); 'tt init' registers one.`);
+            for (const town of towns) {
+              const detail = 'agents' in town ? `${town.agents} agents (${town.active} active)` : town.status;
+              ctx.out.line(`${ctx.out.paint('bold', town.name || '?')} ${detail}\n    ${town.path}`);
+            }
+          });
+        }),
+      ),
+    'tt towns',
+  );
+
+  examples(
+    program
+      .command('reset')
+      .description('Delete the town’s data in Redis (shows what would go unless --force)')
+      .option('--force', 'really delete')
+      .option('--agents-only', 'only agents and their queues; keep tasks and the backlog')
+      .action(
+        act(async (ctx, opts: { force?: boolean; agentsOnly?: boolean }) => {
+          const town = await ctx.town();
+          if (!opts.force) {
+            const counts = await town.probes.counts();
+            const tasks = (await town.tasks.list()).length;
+            const doc = {
+              dry_run: true,
+              agents_only: opts.agentsOnly === true,
+              agents: counts.agents,
+              tasks,
+              backlog: counts.backlog,
+            };
+            ctx.out.result(doc, () => {
+              ctx.out.line(
+                opts.agentsOnly
+                  ? `Would delete ${counts.agents} agent(s) and their queues.`
+                  : `Would delete ${counts.agents} agent(s), ${tasks} task(s), ${counts.backlog} backlog entries, events and history.`,
+              );
+              ctx.out.line(`Run 'tt reset --force${opts.agentsOnly ? ' --agents-only' : ''}' to do it.`);
+            });
+            return;
+          }
+          const deleted = await town.reset({ agentsOnly: opts.agentsOnly === true });
+          ctx.out.result({ dry_run: false, agents_only: opts.agentsOnly === true, deleted }, () =>
+            ctx.out.line(`Reset complete: deleted ${deleted} Redis key(s)`),
+          );
+        }),
+      ),
+    'tt reset',
+    'tt reset --force --agents-only',
+  );
+
+  examples(
+    program
+      .command('save')
+      .description('Write the town (agents, tasks, backlog, inboxes) to a JSON snapshot')
+      .argument('[file]', 'where to write it', 'tinytown-snapshot.json')
+      .action(
+        act(async (ctx, fileArg: string) => {
+          const town = await ctx.town();
+          const snapshot = await exportTown(town);
+          const file = resolve(ctx.root, fileArg);
+          writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
+          const messages = snapshot.agents.reduce(
+            (sum, agent) => sum + agent.inbox.length + agent.urgent.length + agent.inflight.length,
+            snapshot.conductor.inbox.length + snapshot.conductor.urgent.length,
+          );
+          const doc = {
+            file,
+            agents: snapshot.agents.length,
+            tasks: snapshot.tasks.length,
+            backlog: snapshot.backlog.length,
+            messages,
+          };
+          ctx.out.result(doc, () =>
+            ctx.out.line(
+              `Saved ${doc.agents} agent(s), ${doc.tasks} task(s), ${doc.backlog} backlog entries and ${messages} message(s) to ${file}`,
+            ),
+          );
+        }),
+      ),
+    'tt save',
+    'tt save backups/before-refactor.json',
+  );
+
+  examples(
+    program
+      .command('restore')
+      .description('Load a snapshot written by tt save (agents come back stopped; restart them)')
+      .argument('<file>', 'snapshot file')
+      .option('--force', 'replace what the town holds now')
+      .action(
+        act(async (ctx, fileArg: string, opts: { force?: boolean }) => {
+          const file = resolve(ctx.root, fileArg);
+          let snapshot: unknown;
+          try {
+            snapshot = JSON.parse(readFileSync(file, 'utf8'));
+          } catch (error) {
+            throw new TinytownError(
+              'INVALID_INPUT',
+              `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+              {
+                field: 'file',
+              },
+            );
+          }
+          const town = await ctx.town();
+          const result = await importTown(town, snapshot, { replace: opts.force === true });
+          ctx.out.result({ file, ...result }, () =>
+            ctx.out.line(
+              `Restored ${result.agents} agent(s), ${result.tasks} task(s), ${result.backlog} backlog entries and ${result.messages} message(s) from ${file}`,
+            ),
+          );
+        }),
+      ),
+    'tt restore tinytown-snapshot.json --force',
+  );
+}

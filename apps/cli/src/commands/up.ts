@@ -1,0 +1,220 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { TinytownError } from '@tinytown/core';
+import { type LocalRedis, redactRedisUrl, startLocalRedis, stopLocalRedis, Town } from '@tinytown/store';
+import type { Command } from 'commander';
+import { act, examples } from '../action.js';
+import type { CliContext } from '../context.js';
+import { parsePositiveInt } from '../context.js';
+import type { Colour } from '../output.js';
+import {
+  agentIdsWithPidFiles,
+  liveAgentPid,
+  removePidFile,
+  signalAgentProcess,
+  townPaths,
+  waitForExit,
+} from '../processes.js';
+
+/** The built bin of a workspace app, if it has been built. */
+export function resolveAppBin(pkg: string, bin: string): string | undefined {
+  try {
+    const manifestPath = fileURLToPath(import.meta.resolve(`${pkg}/package.json`));
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      bin?: Record<string, string> | string;
+    };
+    const relative = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.[bin];
+    if (!relative) return undefined;
+    const path = join(dirname(manifestPath), relative);
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+async function waitForHealth(url: string, timeoutMs: number, child: ChildProcess): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  return false;
+}
+
+async function stopChild(service: Service, graceMs: number): Promise<void> {
+  const { child } = service;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await service.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * The whole town in the foreground: its Redis (the embedded redis-server unless REDIS_URL or `[redis] url`
+ * points elsewhere), townhall and the worker, each with prefixed logs. SIGINT or SIGTERM stops everything
+ * it started, the town's agent processes included, and leaves nothing running.
+ */
+async function up(
+  ctx: CliContext,
+  opts: { port?: string; townhall: boolean; worker: boolean },
+): Promise<void> {
+  const out = ctx.out;
+  const loaded = ctx.config;
+  const root = loaded.root;
+  const paths = townPaths(root);
+  mkdirSync(paths.stateDir, { recursive: true });
+  writeFileSync(paths.upPidFile, `${process.pid}\n`);
+  const colours: Record<string, Colour> = { tt: 'bold', redis: 'red', townhall: 'cyan', worker: 'green' };
+  const say = (who: string, text: string) =>
+    process.stdout.write(`${out.paint(colours[who] ?? 'yellow', `[${who}]`.padEnd(11))}${text}\n`);
+
+  let stopping = false;
+  let wake: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    say('tt', `${signal}: stopping the town`);
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let redis: LocalRedis | undefined;
+  const services: Service[] = [];
+  try {
+    const redisUrl = loaded.redisUrl;
+    if (ctx.usesLocalRedis) {
+      const end = out.progress('Starting redis-server');
+      try {
+        // Its own process group: a terminal's Ctrl-C must not stop Redis before the agents have returned
+        // their work; it is stopped last, below.
+        redis = await startLocalRedis(root, { socketPath: loaded.config.redis.socket_path, detached: true });
+      } finally {
+        end();
+      }
+      say(
+        'redis',
+        `${redis.started ? 'started' : 'already running'} on ${redisUrl} (append-only file in .tt/redis/)`,
+      );
+    } else {
+      say('redis', `using ${redactRedisUrl(redisUrl)}`);
+    }
+    // Fail now, with a clear message, if the server cannot be reached.
+    const probe = await Town.connect({ url: redisUrl, town: loaded.config.name, maxRetriesPerRequest: 1 });
+    await probe.close();
+
+    const env = { ...process.env, REDIS_URL: redisUrl, TT_TOWN: root };
+    const start = (name: string, bin: string, args: string[]) => {
+      const child = spawn(process.execPath, [bin, ...args], {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream) createInterface({ input: stream }).on('line', (line) => say(name, line));
+      }
+      const exited = new Promise<void>((resolve) =>
+        child.once('exit', (code, signal) => {
+          if (!stopping) say(name, `exited (${signal ?? `code ${code}`})`);
+          resolve();
+        }),
+      );
+      child.once('error', (error) => say(name, `could not start: ${error.message}`));
+      const service = { name, child, exited };
+      services.push(service);
+      return service;
+    };
+
+    const port = opts.port
+      ? parsePositiveInt(opts.port, 'port')
+      : (loaded.config.townhall?.rest_port ?? 8080);
+    const bind = loaded.config.townhall?.bind ?? '127.0.0.1';
+    if (opts.townhall) {
+      const bin = resolveAppBin('@tinytown/townhall', 'townhall');
+      if (bin) {
+        const service = start('townhall', bin, ['rest', '--town', root, '--port', String(port)]);
+        const host = bind === '0.0.0.0' ? '127.0.0.1' : bind;
+        void waitForHealth(`http://${host}:${port}/health`, 15_000, service.child).then((healthy) => {
+          if (!stopping)
+            say('townhall', healthy ? `ready: http://${host}:${port}/health` : 'did not answer /health yet');
+        });
+      } else {
+        say('townhall', "not built: skipped (run 'pnpm build')");
+      }
+    }
+    if (opts.worker) {
+      const bin = resolveAppBin('@tinytown/worker', 'tinytown-worker');
+      if (bin) start('worker', bin, ['--town', root]);
+      else
+        say(
+          'worker',
+          "not built: skipped (run 'pnpm build'); 'tt recover' returns dead agents' work meanwhile",
+        );
+    }
+    say(
+      'tt',
+      `town '${loaded.config.name}' is up; Ctrl-C stops it. In another terminal: tt --town ${root} spawn <name>`,
+    );
+    if (!stopping) await stopped;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // Agents first (their rounds return work to Redis), then the services, then Redis itself.
+    const agentPids = agentIdsWithPidFiles(root)
+      .map((id) => ({ id, pid: liveAgentPid(root, id) }))
+      .filter((entry): entry is { id: string; pid: number } => entry.pid !== undefined);
+    for (const { id } of agentPids) signalAgentProcess(root, id);
+    await Promise.all(agentPids.map(({ pid }) => waitForExit(pid, 10_000)));
+    if (agentPids.length > 0) say('tt', `stopped ${agentPids.length} agent process(es)`);
+    await Promise.all(services.map((service) => stopChild(service, 5_000)));
+    for (const service of services) say(service.name, 'stopped');
+    if (redis) {
+      await stopLocalRedis(root, { socketPath: loaded.config.redis.socket_path });
+      say('redis', 'stopped');
+    }
+    removePidFile(paths.upPidFile);
+  }
+}
+
+export function registerUpCommand(program: Command): void {
+  examples(
+    program
+      .command('up')
+      .description('Run the whole town in the foreground: Redis, townhall and the worker (Ctrl-C stops all)')
+      .option('-p, --port <port>', 'townhall REST port (default: [townhall] rest_port or 8080)')
+      .option('--no-townhall', 'do not start townhall')
+      .option('--no-worker', 'do not start the worker')
+      .action(
+        act(async (ctx, opts: { port?: string; townhall: boolean; worker: boolean }) => {
+          if (ctx.out.json)
+            throw new TinytownError(
+              'INVALID_INPUT',
+              'up runs in the foreground and prints logs; --json does not apply',
+              { usage: true },
+            );
+          await up(ctx, opts);
+        }),
+      ),
+    'tt up',
+    'tt up --port 8181 --no-worker',
+    'REDIS_URL=redis://10.0.0.5:6379 tt up',
+  );
+}

@@ -1,0 +1,138 @@
+import { resolve } from 'node:path';
+import { type Agent, isUuid, TinytownError } from '@tinytown/core';
+import {
+  type LoadedTownConfig,
+  loadTownConfig,
+  redactRedisUrl,
+  startLocalRedis,
+  Town,
+} from '@tinytown/store';
+import type { Command } from 'commander';
+import { Output } from './output.js';
+
+export interface GlobalOptions {
+  town?: string;
+  json?: boolean;
+}
+
+/** What a command knows about where it runs: the town directory, the output, the open connection. */
+export class CliContext {
+  readonly out: Output;
+  private loaded: LoadedTownConfig | undefined;
+  private opened: Town | undefined;
+
+  constructor(readonly options: GlobalOptions) {
+    this.out = new Output(options.json === true);
+  }
+
+  static of(command: Command): CliContext {
+    return new CliContext(command.optsWithGlobals<GlobalOptions>());
+  }
+
+  /** `--town`, else `TT_TOWN`, else the current directory. */
+  get root(): string {
+    return resolve(this.options.town ?? process.env.TT_TOWN ?? process.cwd());
+  }
+
+  get config(): LoadedTownConfig {
+    this.loaded ??= loadTownConfig(this.root);
+    return this.loaded;
+  }
+
+  /** Whether the town uses its own embedded redis-server (no REDIS_URL, no `[redis] url`). */
+  get usesLocalRedis(): boolean {
+    return (
+      this.config.redisUrl.startsWith('unix://') &&
+      !process.env.REDIS_URL?.trim() &&
+      !this.config.config.redis.url
+    );
+  }
+
+  /** Starts the town's embedded Redis (detached) when it is the one in use and not running yet. */
+  async ensureLocalRedis(): Promise<boolean> {
+    if (!this.usesLocalRedis) return false;
+    const stop = this.out.progress('Starting the town’s redis-server');
+    try {
+      const local = await startLocalRedis(this.config.root, {
+        socketPath: this.config.config.redis.socket_path,
+        detached: true,
+      });
+      return local.started;
+    } finally {
+      stop();
+    }
+  }
+
+  async town(): Promise<Town> {
+    if (this.opened) return this.opened;
+    const { config, redisUrl } = this.config;
+    try {
+      this.opened = await Town.connect({
+        url: redisUrl,
+        town: config.name,
+        settings: { leaseMs: config.agent.lease_secs * 1000 },
+        connectionName: 'tt',
+        maxRetriesPerRequest: 2,
+      });
+    } catch (error) {
+      if (error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE' && this.usesLocalRedis) {
+        throw new TinytownError(
+          'REDIS_UNAVAILABLE',
+          `The town's Redis is not running (${redactRedisUrl(redisUrl)}): start it with 'tt up' (or 'tt init'), or set REDIS_URL`,
+        );
+      }
+      throw error;
+    }
+    return this.opened;
+  }
+
+  async close(): Promise<void> {
+    const town = this.opened;
+    this.opened = undefined;
+    await town?.close();
+  }
+}
+
+/** Who is running `tt`: an agent (inside a round, from its environment) or nobody in particular. */
+export async function selfAgent(town: Town): Promise<Agent | undefined> {
+  const id = process.env.TINYTOWN_AGENT_ID?.trim();
+  if (id && isUuid(id)) {
+    const agent = await town.agents.get(id.toLowerCase()).catch(() => undefined);
+    if (agent) return agent;
+  }
+  const name = process.env.TINYTOWN_AGENT_NAME?.trim();
+  if (name) return town.agents.resolve(name).catch(() => undefined);
+  return undefined;
+}
+
+/** The agent a command is about: the argument, else the agent running `tt`. */
+export async function agentArgOrSelf(town: Town, ref: string | undefined, what: string): Promise<Agent> {
+  if (ref !== undefined) return town.agents.resolve(ref);
+  const self = await selfAgent(town);
+  if (self) return self;
+  throw new TinytownError(
+    'INVALID_INPUT',
+    `${what}: name an agent (or run inside an agent round, where TINYTOWN_AGENT_ID is set)`,
+    { field: 'agent' },
+  );
+}
+
+export function parsePositiveInt(value: string, field: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    throw new TinytownError('INVALID_INPUT', `${field}: expected a positive whole number, got '${value}'`, {
+      field,
+    });
+  }
+  return parsed;
+}
+
+export function parseNonNegative(value: string, field: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) {
+    throw new TinytownError('INVALID_INPUT', `${field}: expected a number of seconds, got '${value}'`, {
+      field,
+    });
+  }
+  return parsed;
+}

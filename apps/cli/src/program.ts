@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { EXIT_USAGE } from './action.js';
+import { registerAgentCommands } from './commands/agents.js';
+import { registerConductorCommand } from './commands/conductor.js';
+import { registerPlanCommands } from './commands/plan.js';
+import { registerTownCommands } from './commands/town.js';
+import { registerUpCommand } from './commands/up.js';
+import { registerWorkCommands } from './commands/work.js';
+import { Output } from './output.js';
+
+function version(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The `tt` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('tt')
+    .description('Tinytown: a town of AI coding agents on Redis')
+    .version(version(), '-V, --version')
+    .option('-t, --town <dir>', 'the town directory (default: $TT_TOWN, else the current directory)')
+    .option('--json', 'print the result as one JSON document')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ tt init && tt up                      # a town in this repository, running in the foreground
+  $ tt spawn backend --role backend       # an agent driving the default AI CLI
+  $ tt assign backend "Add pagination to GET /orders"
+  $ tt status --json
+
+Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.`,
+    );
+  registerTownCommands(program);
+  registerUpCommand(program);
+  registerAgentCommands(program);
+  registerWorkCommands(program);
+  registerPlanCommands(program);
+  registerConductorCommand(program);
+
+  // Usage errors exit 2 with one line; every subcommand inherits this.
+  const configure = (command: Command) => {
+    command.exitOverride();
+    command.configureOutput({
+      outputError: (text, write) => write(`tt: ${text.trim().split('\n')[0]} (see tt --help)\n`),
+    });
+    for (const sub of command.commands) configure(sub);
+  };
+  configure(program);
+  return program;
+}
+
+/** Runs `tt` with the given argv (process.argv shape). */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; a wrong command line (or no command at all) exits 2.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    new Output(argv.includes('--json')).error(error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,51 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { TinytownError } from '@tinytown/core';
+import { parse, stringify } from 'smol-toml';
+
+export interface RegisteredTown {
+  name: string;
+  path: string;
+}
+
+/** `~/.tt` (or `TT_HOME`): where the list of this user's towns lives. */
+export function ttHome(): string {
+  return resolve(process.env.TT_HOME ?? join(homedir(), '.tt'));
+}
+
+export const registryFile = () => join(ttHome(), 'towns.toml');
+
+export function readRegistry(): RegisteredTown[] {
+  const file = registryFile();
+  if (!existsSync(file)) return [];
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new TinytownError(
+      'CONFIG_INVALID',
+      `Cannot parse ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const towns = (raw as { towns?: unknown }).towns;
+  if (!Array.isArray(towns)) return [];
+  return towns
+    .filter((entry): entry is { name: unknown; path: unknown } => typeof entry === 'object' && entry !== null)
+    .filter((entry) => typeof entry.path === 'string')
+    .map((entry) => ({ name: typeof entry.name === 'string' ? entry.name : '', path: entry.path as string }));
+}
+
+/** Adds or renames a town in the registry. Failing to write it never fails the command that asked. */
+export function registerTown(town: RegisteredTown): boolean {
+  try {
+    const towns = readRegistry().filter((entry) => resolve(entry.path) !== resolve(town.path));
+    towns.push({ name: town.name, path: resolve(town.path) });
+    const file = registryFile();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${stringify({ towns })}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,306 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Agent, Message, Task, TownEvent } from '@tinytown/core';
+import { freePort, useTestRedis } from '@tinytown/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliCommand, createTown, ECHO_AGENT, runTt, type TestTown } from './helpers.js';
+
+const redis = useTestRedis({ flushEachTest: false });
+let t: TestTown;
+
+beforeAll(async () => {
+  t = await createTown(redis.current.url, { ECHO_AGENT_DELAY_MS: '10' });
+  await t.json('config', 'agent_clis.echo', JSON.stringify({ command: cliCommand(ECHO_AGENT) }));
+});
+afterAll(async () => {
+  await t?.cleanup();
+});
+
+const isAgent = (value: unknown) =>
+  expect(value).toMatchObject({
+    id: expect.any(String),
+    name: expect.any(String),
+    state: expect.any(String),
+    tasks_completed: expect.any(Number),
+    rounds_completed: expect.any(Number),
+  });
+const isTask = (value: unknown) =>
+  expect(value).toMatchObject({
+    id: expect.any(String),
+    description: expect.any(String),
+    state: expect.any(String),
+    tags: expect.any(Array),
+  });
+
+describe('--json output of every data command', () => {
+  it('has the documented shapes', async () => {
+    const spawned = await t.json<{ agent: Agent; pid: number; log: string }>(
+      'spawn',
+      'alice',
+      '--cli',
+      'echo',
+      '--role',
+      'backend',
+    );
+    isAgent(spawned.agent);
+    expect(spawned).toMatchObject({ pid: expect.any(Number), log: expect.any(String) });
+    // Paused, the agent's loop keeps running but takes nothing from its inbox.
+    const paused = await t.json<{ agent: Agent; previous_state: string }>('interrupt', 'alice');
+    expect(paused).toMatchObject({ agent: { state: 'paused' }, previous_state: expect.any(String) });
+
+    const assigned = await t.json<{ task: Task; agent: { id: string; name: string } }>(
+      'assign',
+      'alice',
+      'Build the API',
+      '--tags',
+      'api, v2',
+    );
+    isTask(assigned.task);
+    expect(assigned.task.tags).toEqual(['api', 'v2']);
+    expect(assigned.agent.name).toBe('alice');
+
+    const sent = await t.json<{ message: Message; to: { name: string }; from: { name: string } }>(
+      'send',
+      'alice',
+      'Which DB?',
+      '--query',
+      '--urgent',
+    );
+    expect(sent).toMatchObject({
+      message: { type: 'query', question: 'Which DB?', urgent: true },
+      to: { name: 'alice' },
+      from: { name: 'conductor' },
+    });
+    await t.json('send', 'conductor', 'hello', '--info', '--from', 'alice');
+
+    const inbox = await t.json<{
+      total: number;
+      urgent: number;
+      inflight: number;
+      messages: Message[];
+      counts: Record<string, number>;
+    }>('inbox', 'alice');
+    expect(inbox).toMatchObject({
+      total: 2,
+      urgent: 1,
+      inflight: 0,
+      counts: { task: 1, query: 1, info: 0, ack: 0 },
+    });
+    expect(inbox.messages.map((m) => m.type)).toEqual(['query', 'task_assign']);
+    const all = await t.json<{ inboxes: { agent: { name: string } }[]; total_actionable: number }>(
+      'inbox',
+      '--all',
+    );
+    expect(all.inboxes.map((view) => view.agent.name).sort()).toEqual(['alice', 'conductor']);
+    expect(all.total_actionable).toBe(2);
+
+    isTask((await t.json<{ task: Task }>('task', 'show', assigned.task.id)).task);
+    expect((await t.json<{ tasks: Task[] }>('task', 'list', '--state', 'assigned')).tasks).toHaveLength(1);
+    const current = await t.json<{ agent: Agent; task: Task | null }>('task', 'current', 'alice');
+    expect(current.task?.id).toBe(assigned.task.id);
+
+    const first = await t.json<{ task: Task }>('backlog', 'add', 'Write docs', '--tags', 'docs');
+    const second = await t.json<{ task: Task }>('backlog', 'add', 'Something else');
+    expect((await t.json<{ tasks: Task[] }>('backlog', 'list')).tasks.map((task) => task.id)).toEqual([
+      first.task.id,
+      second.task.id,
+    ]);
+    const claimed = await t.json<{ task: Task; agent: { name: string } }>(
+      'backlog',
+      'claim',
+      first.task.id,
+      'alice',
+    );
+    expect(claimed).toMatchObject({ task: { state: 'assigned' }, agent: { name: 'alice' } });
+    expect(await t.json('backlog', 'remove', second.task.id)).toEqual({ removed: second.task.id });
+    expect(await t.json('backlog', 'assign-all', 'alice')).toMatchObject({ tasks: [] });
+
+    const completed = await t.json<{ task: Task }>(
+      'task',
+      'complete',
+      first.task.id,
+      '--result',
+      'docs written',
+    );
+    expect(completed.task).toMatchObject({ state: 'completed', result: 'docs written' });
+    const failed = await t.json<{ task: Task }>('task', 'fail', assigned.task.id, '--reason', 'blocked');
+    expect(failed.task).toMatchObject({ state: 'failed', result: 'blocked' });
+
+    const list = await t.json<{ agents: (Agent & { inbox_len: number })[] }>('list');
+    list.agents.forEach(isAgent);
+    expect(list.agents[0]).toHaveProperty('inbox_len');
+    const status = await t.json<Record<string, unknown>>('status', '--deep', '--tasks');
+    expect(status).toMatchObject({
+      town: { name: t.name, root: expect.any(String), redis: expect.any(String) },
+      agents: [
+        expect.objectContaining({
+          name: 'alice',
+          pending: expect.any(Object),
+          running_tasks: [],
+          activity: expect.any(Array),
+        }),
+      ],
+      tasks: { total: 2, completed: 1, failed: 1, pending: 0, in_flight: 0, backlog: 0 },
+      task_list: expect.any(Array),
+    });
+
+    const history = await t.json<{ events: TownEvent[] }>('history', '-n', '50');
+    expect(history.events.length).toBeGreaterThan(3);
+    const stamps = history.events.map((event) => event.id);
+    expect([...stamps].sort((a, b) => (a < b ? -1 : 1))).toEqual(stamps);
+    expect(
+      (await t.json<{ messages: Message[] }>('history', '--messages')).messages.length,
+    ).toBeGreaterThanOrEqual(2);
+    const events = await t.json<{ events: TownEvent[] }>('events', '-c', '5');
+    expect(events.events).toHaveLength(5);
+    expect(events.events[0]!.id >= events.events[4]!.id).toBe(true);
+
+    expect(await t.json('recover')).toMatchObject({
+      checked: expect.any(Number),
+      recovered: [],
+      messages_returned: 0,
+      tasks_requeued: 0,
+    });
+    expect(await t.json('reclaim')).toMatchObject({
+      destination: { kind: 'listed' },
+      work: expect.any(Array),
+    });
+    expect(await t.json('reclaim', '--orphan-tasks')).toMatchObject({
+      action: 'list',
+      orphans: expect.any(Array),
+    });
+
+    expect(await t.json('config')).toMatchObject({ config: { name: t.name, agent: { max_rounds: 10 } } });
+    expect(await t.json('config', 'agent.max_rounds')).toEqual({ key: 'agent.max_rounds', value: 10 });
+    expect(await t.json('towns')).toMatchObject({
+      towns: [{ name: t.name, status: 'online', agents: 1, active: 1 }],
+    });
+    const conductor = await t.json<{ command: string[]; briefing: string; context_file: string }>(
+      'conductor',
+      '--print',
+    );
+    expect(conductor.command).toEqual(['claude', '<briefing>']);
+    expect(conductor.briefing).toContain('alice');
+    expect(existsSync(conductor.context_file)).toBe(true);
+
+    const killed = await t.json<{ agent: Agent; previous_state: string; signalled: boolean }>(
+      'kill',
+      'alice',
+    );
+    expect(killed).toMatchObject({ agent: { state: 'stopped' }, previous_state: 'paused', signalled: true });
+    expect(await t.json('wait', 'alice', '--timeout', '10')).toMatchObject({
+      timed_out: false,
+      agent: { state: 'stopped' },
+    });
+    const restarted = await t.json<{ agent: Agent; pid: number }>('restart', 'alice', '--max-rounds', '1');
+    expect(restarted.agent.state).toBe('starting');
+    expect(await t.json('wait', 'alice', '--timeout', '30')).toMatchObject({ timed_out: false });
+    expect(await t.json('prune')).toEqual({ removed: ['alice'] });
+    expect(await t.json('reset')).toMatchObject({ dry_run: true, agents: 0, tasks: 2 });
+  });
+
+  it('plan and sync are idempotent, and pull writes Redis state back', async () => {
+    expect((await t.json<{ tasks: unknown[] }>('plan', '--init')).tasks).toHaveLength(1);
+    const first = await t.json<{ created: number; written: boolean }>('sync', 'push');
+    expect(first).toMatchObject({ direction: 'push', created: 1, written: true });
+    const second = await t.json<{ created: number; written: boolean }>('sync', 'push');
+    expect(second).toMatchObject({ created: 0, unchanged: 1, written: false });
+    const plan = readFileSync(join(t.dir, 'tasks.toml'), 'utf8');
+    const taskId = /task_id = "([0-9a-f-]{36})"/.exec(plan)?.[1];
+    expect(taskId).toBeDefined();
+    await t.json('backlog', 'claim', taskId!, 'conductor').catch(() => undefined);
+    await t.json('backlog', 'add', 'Pulled from Redis');
+    const pulled = await t.json<{ added: number }>('sync', 'pull');
+    expect(pulled.added).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(t.dir, 'tasks.toml'), 'utf8')).toContain('Pulled from Redis');
+    expect(await t.json('sync', 'pull')).toMatchObject({ added: 0, written: false });
+    expect(await t.json('sync', 'push')).toMatchObject({ created: 0 });
+  });
+
+  it('save and restore round-trip the town', async () => {
+    await t.json('reset', '--force');
+    await t.json('spawn', 'bob', '--cli', 'echo');
+    await t.json('kill', 'bob');
+    await t.json('wait', 'bob', '--timeout', '10');
+    await t.json('assign', 'bob', 'Survive a restore');
+    const before = await t.json<{ tasks: Record<string, number> }>('status');
+    const saved = await t.json<{ file: string; agents: number; tasks: number; messages: number }>(
+      'save',
+      'snap.json',
+    );
+    expect(saved).toMatchObject({ agents: 1, messages: 1 });
+    const refused = await t.tt('restore', 'snap.json');
+    expect(refused.code).toBe(1);
+    expect(await t.json('reset', '--force')).toMatchObject({ dry_run: false, deleted: expect.any(Number) });
+    expect((await t.json<{ agents: Agent[] }>('list')).agents).toHaveLength(0);
+    expect(await t.json('restore', 'snap.json')).toMatchObject({
+      agents: 1,
+      tasks: saved.tasks,
+      messages: 1,
+    });
+    const after = await t.json<{ tasks: Record<string, number> }>('status');
+    expect(after.tasks).toEqual(before.tasks);
+    expect((await t.json<{ total: number }>('inbox', 'bob')).total).toBe(1);
+  });
+});
+
+describe('every failure exits non-zero with one line on stderr', () => {
+  const expectFailure = async (args: string[], code: number, text?: RegExp, env = t.env, cwd = t.dir) => {
+    const run = await runTt(args, { cwd, env });
+    expect(run.code, `tt ${args.join(' ')}: ${run.stderr}`).toBe(code);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    if (text) expect(lines[0]).toMatch(text);
+    return run;
+  };
+
+  it('for wrong input, unknown things and illegal transitions', async () => {
+    await t.json('spawn', 'carol', '--cli', 'echo');
+    await expectFailure(['assign', 'nobody', 'x'], 1, /Agent not found: nobody/);
+    await expectFailure(['task', 'show', 'not-a-uuid'], 1, /must be a UUID/);
+    await expectFailure(['task', 'show', '00000000-0000-4000-8000-000000000000'], 1, /Task not found/);
+    await expectFailure(['task', 'list', '--state', 'sleeping'], 2, /state: expected one of/);
+    await expectFailure(['spawn', 'carol', '--cli', 'echo'], 1, /already exists/);
+    await expectFailure(['spawn', 'conductor'], 1, /reserved/);
+    await expectFailure(['spawn', 'dave', '--cli', 'no-such-ai'], 1, /Unknown agent CLI/);
+    await expectFailure(['init'], 1, /already exists; use --force/);
+    await expectFailure(['send', 'carol', 'hi', '--query', '--info'], 2);
+    await expectFailure(['assign', 'carol'], 2, /missing required argument/);
+    await expectFailure(['frobnicate'], 2, /unknown command/);
+    await expectFailure(['resume', 'carol'], 1, /cannot become idle/);
+    await expectFailure(['wait', 'carol', '--timeout', '0.2'], 1, /still/);
+    await expectFailure(['backlog', 'claim', '00000000-0000-4000-8000-000000000000', 'carol'], 1);
+    await expectFailure(['sync', 'sideways'], 2);
+    await expectFailure(['restore', 'missing.json'], 1, /Cannot read/);
+    await expectFailure(['config', 'agent.max_rounds', '-3'], 1, /Cannot set/);
+    await expectFailure(['config', 'no.such.key'], 1, /Unknown config key/);
+    await expectFailure(['inbox'], 2);
+    await expectFailure(['task', 'current'], 1, /name an agent/);
+    const json = await expectFailure(['assign', 'nobody', 'x', '--json'], 1);
+    expect(JSON.parse(json.stderr)).toMatchObject({
+      error: { code: 'AGENT_NOT_FOUND', message: expect.any(String) },
+    });
+    const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
+    await t.json('backlog', 'claim', task.id, 'carol');
+    await t.json('task', 'complete', task.id);
+    await expectFailure(['task', 'complete', task.id], 1, /cannot become completed/);
+    await t.json('kill', 'carol');
+    await expectFailure(['interrupt', 'carol'], 1);
+  });
+
+  it('outside a town, and when Redis cannot be reached', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'tt-empty-'));
+    try {
+      await expectFailure(['status'], 1, /tinytown.toml not found/, t.env, empty);
+      const port = await freePort();
+      await expectFailure(['status'], 1, /Redis/, { ...t.env, REDIS_URL: `redis://127.0.0.1:${port}` });
+      const noRedis = { ...t.env };
+      delete noRedis.REDIS_URL;
+      await expectFailure(['list'], 1, /Redis is not running.*tt up/, noRedis);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
