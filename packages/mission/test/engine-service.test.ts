@@ -149,4 +149,21 @@ describe('mission operations', () => {
     expect(help).toHaveLength(1);
     expect((await ctx.town.missions.get(mission.id)).dispatcher_help_request_attempts).toBe(1);
   });
+
+  it('work held by an agent that is gone is handed to another agent', async () => {
+    const { service, mission, item } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    const first = await agents.add('backend-1', 'backend');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    await dispatcher.pass();
+    expect((await service.getWorkItem(mission.id, item.id)).assigned_to).toBe(first.id);
+    await ctx.town.agents.transition('backend-1', 'stopped');
+    const second = await agents.add('backend-2', 'backend');
+    await dispatcher.pass();
+    const current = await service.getWorkItem(mission.id, item.id);
+    expect(current).toMatchObject({ status: 'assigned', assigned_to: second.id });
+    expect(current.task_ids).toHaveLength(2);
+    const [old] = await ctx.town.tasks.getMany([current.task_ids[0] ?? '']);
+    expect(old?.state).toBe('cancelled');
+  });
 });

@@ -318,7 +318,35 @@ export function reconcile(draft: MissionDraft, pool: AgentPool): string[] {
           (STATE_RANK[b.state] ?? 0) - (STATE_RANK[a.state] ?? 0) ||
           b.updated_at.localeCompare(a.updated_at),
       );
-    const owner = owners[0];
+    // A task whose agent is gone (stopped, in error, deleted) will never end by itself: hand the work on.
+    for (const task of draft.liveTasks(item.id)) {
+      if (task.draft || !task.assigned_to || pool.isAlive(task.assigned_to)) continue;
+      const stored = draft.tasks.get(task.id);
+      draft.cancelTask(task.id, `Agent ${pool.get(task.assigned_to)?.name ?? task.assigned_to} is gone`);
+      if (task.kind === 'review') {
+        // The reviewer gate asks another reviewer in this same tick.
+        draft.log(`Cancelled review task ${task.id} of '${item.title}': its reviewer is gone`);
+        continue;
+      }
+      if (task.kind === 'work') {
+        draft.setItem(item.id, { status: 'ready', assigned_to: null });
+        draft.log(`Released '${item.title}': the agent of its work task ${task.id} is gone`);
+      } else {
+        const current = draft.setItem(item.id, { assigned_to: null });
+        const choice = chooseAgent({ kind: 'followup', owner_role: item.owner_role }, pool.candidates());
+        const id = draft.createTask(
+          current,
+          'fix',
+          stored?.description ?? `[Mission Fix] ${item.title}`,
+          choice?.agent.id ?? null,
+        );
+        if (choice) pool.give(choice.agent.id);
+        draft.log(`Handed fix task ${task.id} of '${item.title}' on as ${id}: its agent is gone`);
+      }
+      changed.push(item.id);
+    }
+    if (changed.includes(item.id)) continue;
+    const owner = owners.find((task) => !draft.cancelTasks.some((cancel) => cancel.id === task.id));
     if (owner) {
       const patch: Partial<WorkItem> = {};
       if (owner.assigned_to && owner.assigned_to !== item.assigned_to) patch.assigned_to = owner.assigned_to;
