@@ -17,7 +17,7 @@ import {
   TinytownError,
   validateName,
 } from '@tinytown/core';
-import { agentFromHash, type FlatHash, flatToHash } from './codec.js';
+import { agentFromHash, type FlatHash } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
 
@@ -97,13 +97,18 @@ export class Agents {
 
   /** Every agent with its queue lengths, in one round trip. */
   async list(): Promise<AgentWithQueues[]> {
-    const rows = (await this.ctx.run('listAgents', {})) as [string[], number, number, number][];
+    const rows = JSON.parse((await this.ctx.run('listAgents', {})) as string) as {
+      agent: FlatHash;
+      inbox: number;
+      urgent: number;
+      inflight: number;
+    }[];
     return rows
-      .map(([flat, inbox, urgent, inflight]) => ({
-        ...agentFromHash(flatToHash(flat)),
-        inbox_len: inbox,
-        urgent_len: urgent,
-        inflight_len: inflight,
+      .map((row) => ({
+        ...agentFromHash(row.agent),
+        inbox_len: row.inbox,
+        urgent_len: row.urgent,
+        inflight_len: row.inflight,
       }))
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.name.localeCompare(b.name));
   }

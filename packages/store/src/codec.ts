@@ -24,11 +24,16 @@ export function flatToHash(flat: readonly string[]): FlatHash {
   return hash;
 }
 
-// Tolerant readers, built once: a stored value that is not a known enum member reads as the default.
-const readSpawnMode = SpawnMode.catch('fresh');
-const readAgentType = AgentType.catch('worker');
-const readAgentState = AgentState.catch('starting');
-const readTaskState = TaskState.catch('pending');
+/** Reads a stored enum value, falling back to the default for anything the schema does not know. */
+function enumOr<T extends string>(
+  schema: { options: readonly T[] },
+  value: string | undefined,
+  fallback: T,
+): T {
+  return value !== undefined && (schema.options as readonly string[]).includes(value)
+    ? (value as T)
+    : fallback;
+}
 
 const optional = (value: string | undefined) => (value === undefined || value === '' ? null : value);
 const count = (value: string | undefined) => {
@@ -44,9 +49,9 @@ export function agentFromHash(hash: FlatHash): Agent {
     nickname: optional(hash.nickname),
     role_id: optional(hash.role_id),
     parent_agent_id: optional(hash.parent_agent_id),
-    spawn_mode: readSpawnMode.parse(hash.spawn_mode),
-    agent_type: readAgentType.parse(hash.agent_type),
-    state: readAgentState.parse(hash.state),
+    spawn_mode: enumOr(SpawnMode, hash.spawn_mode, 'fresh'),
+    agent_type: enumOr(AgentType, hash.agent_type, 'worker'),
+    state: enumOr(AgentState, hash.state, 'starting'),
     cli: hash.cli ?? '',
     current_task: optional(hash.current_task),
     created_at: created,
@@ -69,7 +74,7 @@ export function taskFromHash(hash: FlatHash): Task {
   return {
     id: hash.id ?? '',
     description: hash.description ?? '',
-    state: readTaskState.parse(hash.state),
+    state: enumOr(TaskState, hash.state, 'pending'),
     assigned_to: optional(hash.assigned_to),
     created_at: created,
     updated_at: hash.updated_at ?? created,
