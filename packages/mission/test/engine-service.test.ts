@@ -114,7 +114,7 @@ describe('mission operations', () => {
     const result = await dispatcher.pass();
     expect(result.failed).toBe(0);
     const events = await service.events(mission.id, { limit: 20 });
-    expect(events.some((line) => line.includes('Ignored redirect directive'))).toBe(true);
+    expect(events.some((line) => line.includes('ignored redirect directive'))).toBe(true);
     const current = await service.getWorkItem(mission.id, item.id);
     expect(current.assigned_to).toBe(agents.agents.get('backend-2')?.id);
     const open = (await ctx.town.tasks.list()).filter((task) => task.state === 'assigned');
@@ -165,5 +165,24 @@ describe('mission operations', () => {
     expect(current.task_ids).toHaveLength(2);
     const [old] = await ctx.town.tasks.getMany([current.task_ids[0] ?? '']);
     expect(old?.state).toBe('cancelled');
+  });
+
+  it('resume notes never revive a finished mission; pause notes never overwrite a stop', async () => {
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    const failed = await started();
+    await failed.service.fail(failed.mission.id, 'abandoned');
+    await failed.service.addNote(failed.mission.id, { body: 'resume please' });
+    const stopped = await started();
+    await stopped.service.stop(stopped.mission.id);
+    await stopped.service.addNote(stopped.mission.id, { body: 'pause again' });
+    await dispatcher.pass();
+    const f = await failed.service.get(failed.mission.id, { includeEvents: true });
+    expect(f.mission).toMatchObject({ state: 'failed', blocked_reason: 'abandoned' });
+    expect(f.events?.some((line) => line.includes('ignored resume directive'))).toBe(true);
+    const s = await stopped.service.get(stopped.mission.id, { includeEvents: true });
+    expect(s.mission).toMatchObject({ state: 'blocked', blocked_reason: 'Stopped by user' });
+    expect(s.events?.some((line) => line.includes('ignored pause directive'))).toBe(true);
+    expect((await ctx.town.missions.notes(stopped.mission.id))[0]?.processed_at).not.toBeNull();
+    expect(await ctx.town.missions.due()).toEqual([]);
   });
 });

@@ -57,7 +57,7 @@ function redirect(
   const item = resolveItem(draft, directive.itemRef);
   if (!item) {
     draft.log(
-      `Ignored redirect directive from ${note.sender}: could not resolve work item in '${note.body}'`,
+      `Dispatcher ignored redirect directive from ${note.sender}: could not resolve work item in '${note.body}'`,
     );
     return;
   }
@@ -70,7 +70,7 @@ function redirect(
   } catch (error) {
     // Unknown or ambiguous: logged and skipped, never a poison note that aborts every tick.
     const why = isTinytownError(error) ? error.message : String(error);
-    draft.log(`Ignored redirect directive from ${note.sender}: ${why}`);
+    draft.log(`Dispatcher ignored redirect directive from ${note.sender}: ${why}`);
     return;
   }
   let cancelled = 0;
@@ -128,7 +128,7 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
       case 'resume':
         if (state === 'blocked') {
           setRunning(draft);
-          draft.log(`Received resume directive from ${note.sender}: ${note.body}`);
+          draft.log(`Dispatcher received resume directive from ${note.sender}: ${note.body}`);
         } else if (state === 'running') {
           // "Retry": failing or snoozed watches are checked again now.
           let rearmed = 0;
@@ -145,31 +145,35 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
           }
           draft.wakeAtMs = draft.nowMs;
           draft.log(
-            `Received retry directive from ${note.sender} (re-checking ${rearmed} watch(es)): ${note.body}`,
+            `Dispatcher received retry directive from ${note.sender} (re-checking ${rearmed} watch(es)): ${note.body}`,
           );
         } else {
-          draft.log(`Ignored resume directive from ${note.sender} while mission was ${state}: ${note.body}`);
+          draft.log(
+            `Dispatcher ignored resume directive from ${note.sender} while mission was ${state}: ${note.body}`,
+          );
         }
         break;
       case 'pause':
         if (state === 'running') {
           setBlocked(draft, `Paused by ${note.sender}: ${note.body}`);
-          draft.log(`Received pause directive from ${note.sender}: ${note.body}`);
+          draft.log(`Dispatcher received pause directive from ${note.sender}: ${note.body}`);
         } else {
-          draft.log(`Ignored pause directive from ${note.sender} while mission was ${state}: ${note.body}`);
+          draft.log(
+            `Dispatcher ignored pause directive from ${note.sender} while mission was ${state}: ${note.body}`,
+          );
         }
         break;
       case 'redirect':
         if (isTerminalMission(state)) {
           draft.log(
-            `Ignored redirect directive from ${note.sender} while mission was ${state}: ${note.body}`,
+            `Dispatcher ignored redirect directive from ${note.sender} while mission was ${state}: ${note.body}`,
           );
         } else {
           redirect(draft, pool, note, directive);
         }
         break;
       case 'note':
-        draft.log(`Operator note from ${note.sender}: ${note.body}`);
+        draft.log(`Dispatcher received operator note from ${note.sender}: ${note.body}`);
         break;
     }
     draft.setNote({ ...note, processed_at: draft.nowIso });
