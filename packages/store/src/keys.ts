@@ -60,6 +60,8 @@ export function townKeys(town: string) {
     missionFence: (id: string) => k('mission', `${id}:fence`),
     /** SET of ids of the mission's tasks whose end the mission has not processed yet. */
     missionTasks: (id: string) => k('mission', `${id}:tasks`),
+    /** SET of ids of operator notes no tick has processed yet (they keep the mission due). */
+    missionPendingNotes: (id: string) => k('mission', `${id}:notes-pending`),
   };
 }
 

@@ -240,4 +240,27 @@ describe('mission storage', () => {
     await ctx.town.reset();
     expect(await ctx.redis.client.keys('*')).toEqual([]);
   });
+
+  it('a note queued while a tick runs keeps the mission due even if the tick unschedules it', async () => {
+    const m = mission();
+    await ctx.town.missions.create(m, []);
+    const token = (await ctx.town.missions.acquireLease(m.id, 10_000)) ?? 0;
+    const note = {
+      id: newId(),
+      mission_id: m.id,
+      sender: 'ops',
+      body: 'resume',
+      created_at: new Date().toISOString(),
+      processed_at: null,
+    };
+    await ctx.town.missions.addNote(note, 'note');
+    // The tick read the mission before the note arrived and takes it off the schedule.
+    await ctx.town.missions.commit(m.id, token, { wakeAtMs: null });
+    expect(await ctx.town.missions.due()).toEqual([m.id]);
+    await ctx.town.missions.commit(m.id, token, {
+      wakeAtMs: null,
+      notes: [{ ...note, processed_at: new Date().toISOString() }],
+    });
+    expect(await ctx.town.missions.due()).toEqual([]);
+  });
 });

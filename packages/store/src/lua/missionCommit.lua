@@ -3,7 +3,8 @@
 -- lost its lease writes nothing. Records arrive as JSON strings written whole; tasks are created
 -- (assigned, with their task_assign message) and cancelled in the same step as the items that own them.
 --   A.mission: MissionRun JSON; A.active: true/false keeps the active index in step;
---   A.items / A.watches / A.notes: {id, json}; A.events: texts for the mission's log;
+--   A.items / A.watches / A.notes: {id, json}; A.notes_processed: ids of notes now processed;
+--   A.events: texts for the mission's log;
 --   A.wake: next wake (epoch ms), -1 to unschedule; A.watch_due: {id, at} with at = -1 to unschedule;
 --   A.create_tasks: {task = {id, description, tags_json}, assign_to, message} (no assign_to: backlog);
 --   A.cancel_tasks: {id, reason}; A.live_remove: task ids whose end has been processed;
@@ -31,6 +32,11 @@ for _, note in ipairs(A.notes or {}) do redis.call('HSET', mk(':control'), note.
 if A.wake ~= nil and A.wake ~= NULL then
   if A.wake < 0 then redis.call('ZREM', key('missions:wake'), mid)
   else redis.call('ZADD', key('missions:wake'), A.wake, mid) end
+end
+for _, id in ipairs(A.notes_processed or {}) do redis.call('SREM', mk(':notes-pending'), id) end
+-- A note queued while this step ran (and so not seen by it) keeps the mission due.
+if redis.call('SCARD', mk(':notes-pending')) > 0 then
+  redis.call('ZADD', key('missions:wake'), 'LT', NOW_MS, mid)
 end
 for _, due in ipairs(A.watch_due or {}) do
   local member = mid .. '/' .. due.id

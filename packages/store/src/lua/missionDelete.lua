@@ -14,7 +14,7 @@ for _, wid in ipairs(redis.call('HKEYS', mk(':watch'))) do
   redis.call('ZREM', key('missions:watch-due'), mid .. '/' .. wid)
 end
 redis.call('DEL', key('mission', mid), mk(':work'), mk(':watch'), mk(':control'), mk(':events'),
-  mk(':lease'), mk(':fence'), mk(':tasks'))
+  mk(':lease'), mk(':fence'), mk(':tasks'), mk(':notes-pending'))
 redis.call('SREM', key('missions'), mid)
 redis.call('SREM', key('missions:active'), mid)
 redis.call('ZREM', key('missions:wake'), mid)

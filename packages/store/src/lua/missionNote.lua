@@ -6,6 +6,7 @@ if redis.call('EXISTS', key('mission', mid)) == 0 then
   fail('MISSION_NOT_FOUND', 'Mission not found: ' .. mid, { id = mid })
 end
 redis.call('HSET', mk(':control'), A.note.id, A.note.json)
+redis.call('SADD', mk(':notes-pending'), A.note.id)
 redis.call('ZADD', key('missions:wake'), 'LT', NOW_MS, mid)
 redis.call('LPUSH', mk(':events'), '[' .. NOW .. '] ' .. A.event)
 redis.call('LTRIM', mk(':events'), 0, A.events_max - 1)

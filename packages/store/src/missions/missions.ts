@@ -319,6 +319,9 @@ export class Missions {
         id: note.id,
         json: JSON.stringify(MissionNote.parse(note)),
       })),
+      notes_processed: (commit.notes ?? [])
+        .filter((note) => note.processed_at !== null)
+        .map((note) => note.id),
       events: commit.events ?? [],
       events_max: MISSION_EVENTS_MAX,
       wake:
