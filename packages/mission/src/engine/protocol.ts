@@ -281,7 +281,14 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
   }
 }
 
-/** Processes every mission task that ended since the last tick (by any path: store, REST, SDK, `tt`). */
+/**
+ * Processes every mission task that ended since the last tick, by any path (store, REST, SDK, `tt`,
+ * recovery, deletion). Why reconciliation and not a completions queue fed by the task scripts: the
+ * generic task transitions stay unaware of missions, every way a task can end is covered the same way
+ * (the original only hooked one CLI command), and it costs only the mission's own live-task set
+ * (`mission:<id>:tasks`, ids leave it in the same commit that processes them, so each end is handled
+ * exactly once). A mission with tasks in flight is due every poll interval, so an end is seen within one.
+ */
 export function processEndedTasks(draft: MissionDraft, pool: AgentPool): string[] {
   const ended: Task[] = [];
   for (const task of draft.tasks.values()) if (isTerminalTaskState(task.state)) ended.push(task);
