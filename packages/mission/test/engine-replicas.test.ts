@@ -30,11 +30,17 @@ describe('dispatcher replicas', () => {
     );
     let stop = false;
     const ticks = [0, 0];
+    const passes = [0, 0];
+    const allDone = async () =>
+      (await ctx.town.missions.getMany(missionIds)).every((mission) => mission.state === 'completed');
+    // At least 100 passes each (200 in all), and on until every mission is done (slow machines).
     const runReplica = async (index: number) => {
       const replica = replicas[index];
       if (!replica) return;
-      for (let pass = 0; pass < 100; pass++) {
+      const deadline = Date.now() + 40_000;
+      while ((passes[index] ?? 0) < 100 || (!(await allDone()) && Date.now() < deadline)) {
         const result = await replica.pass();
+        passes[index] = (passes[index] ?? 0) + 1;
         ticks[index] = (ticks[index] ?? 0) + result.ticked.length;
         await sleep(1);
       }
@@ -49,6 +55,7 @@ describe('dispatcher replicas', () => {
     await Promise.all([runReplica(0), runReplica(1)]);
     stop = true;
     await playing;
+    expect((passes[0] ?? 0) + (passes[1] ?? 0)).toBeGreaterThanOrEqual(200);
 
     // Both replicas did some of the work.
     expect(ticks[0]).toBeGreaterThan(0);
@@ -133,11 +140,11 @@ describe('dispatcher replicas', () => {
     const a = new Dispatcher({
       town: townA,
       forge: slowForge,
-      leaseMs: 400,
+      leaseMs: 1500,
       pollMs: 0,
       watch: { concurrency: 1 },
     });
-    const b = new Dispatcher({ town: townB, forge: ctx.forge, leaseMs: 400, pollMs: 0 });
+    const b = new Dispatcher({ town: townB, forge: ctx.forge, leaseMs: 1500, pollMs: 0 });
     const aPass = a.pass();
     await inside;
     a.kill();
@@ -145,7 +152,7 @@ describe('dispatcher replicas', () => {
     const held = await b.pass();
     expect(held.skipped).toBe(1);
     expect(held.ticked).toHaveLength(0);
-    await sleep(600);
+    await sleep(2000);
     const takeover = await b.pass();
     expect(takeover.ticked).toHaveLength(1);
     const fixesAfterB = (await ctx.town.tasks.list()).filter(
