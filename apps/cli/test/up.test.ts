@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Agent } from '@tinytown/core';
+import { freePort } from '@tinytown/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, cliCommand, createTown, ECHO_AGENT, type TestTown, TT, until } from './helpers.js';
+
+const TOWNHALL_BIN = resolve(import.meta.dirname, '../../townhall/dist/main.js');
+const WORKER_BIN = resolve(import.meta.dirname, '../../worker/dist/main.js');
+
+const towns: TestTown[] = [];
+afterEach(async () => {
+  for (const town of towns.splice(0)) await town.cleanup();
+});
+
+/** Processes whose command line mentions the town directory (redis-server, townhall, worker, agents). */
+function processesOf(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(dir) && alive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+describe('tt up', () => {
+  it('runs Redis, townhall and the worker in the foreground, and SIGINT leaves no process behind', async () => {
+    const t = await createTown(undefined, { ECHO_AGENT_DELAY_MS: '10' });
+    towns.push(t);
+    const port = await freePort();
+    const up = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
+      cwd: t.dir,
+      env: t.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    up.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    up.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => up.once('exit', (code) => done(code)));
+    try {
+      await until(() => output.includes('is up'), 30_000, `tt up to start; output:\n${output}`);
+      const redisPid = Number(readFileSync(join(t.dir, '.tt', 'redis.pid'), 'utf8'));
+      expect(alive(redisPid)).toBe(true);
+
+      // The town answers: an agent can be spawned against the embedded Redis and does its work.
+      await t.json('config', 'agent_clis.echo', JSON.stringify({ command: cliCommand(ECHO_AGENT) }));
+      const { agent, pid } = await t.json<{ agent: Agent; pid: number }>('spawn', 'alice', '--cli', 'echo');
+      const { task } = await t.json<{ task: { id: string } }>('assign', 'alice', 'Say hello');
+      await until(
+        async () =>
+          (await t.json<{ task: { state: string } }>('task', 'show', task.id)).task.state === 'completed',
+        30_000,
+      );
+
+      if (existsSync(TOWNHALL_BIN)) {
+        const health = await until(
+          async () => {
+            try {
+              const response = await fetch(`http://127.0.0.1:${port}/health`);
+              return response.ok ? response : undefined;
+            } catch {
+              return undefined;
+            }
+          },
+          30_000,
+          `townhall /health; output:\n${output}`,
+        );
+        expect(health.status).toBe(200);
+      } else {
+        expect(output).toContain('[townhall] not built: skipped');
+      }
+      if (!existsSync(WORKER_BIN)) expect(output).toContain('[worker]   not built: skipped');
+
+      up.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(alive(redisPid)).toBe(false);
+      expect(alive(pid)).toBe(false);
+      await until(() => processesOf(t.dir).length === 0, 10_000, 'every town process to exit');
+      expect(output).toContain('[redis]    stopped');
+      expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
+      void agent;
+    } finally {
+      if (up.exitCode === null) up.kill('SIGKILL');
+    }
+  });
+
+  it('tt down stops a town started by tt init, with its agents', async () => {
+    const t = await createTown(undefined);
+    towns.push(t);
+    const init = await t.json<{ redis_started: boolean }>('init', '--name', t.name, '--force');
+    expect(init.redis_started).toBe(true);
+    const redisPid = Number(readFileSync(join(t.dir, '.tt', 'redis.pid'), 'utf8'));
+    await t.json('config', 'agent_clis.echo', JSON.stringify({ command: cliCommand(ECHO_AGENT) }));
+    const { pid } = await t.json<{ pid: number }>('spawn', 'bob', '--cli', 'echo');
+    const down = await t.json<{ redis_stopped: boolean; agents_stopped: number }>('down');
+    expect(down).toMatchObject({ redis_stopped: true, agents_stopped: 1 });
+    await until(() => !alive(pid) && !alive(redisPid), 15_000);
+    const after = await t.tt('status');
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain('tt up');
+  });
+});
