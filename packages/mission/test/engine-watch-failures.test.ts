@@ -69,4 +69,25 @@ describe('watch failures and comments', () => {
     expect(fixes[0]?.description).toContain('null dereference');
     expect(fixes[0]?.tags.some((tag) => tag.startsWith('watch:'))).toBe(true);
   });
+
+  it('a failed fix task blocks the item and asks the conductor, instead of restarting the work', async () => {
+    greenPr(ctx.github, REPO, 7);
+    ctx.github.setIssueComments(REPO, 7, [{ id: 502, author: 'cursor-bugbot', body: 'Leaks a file handle' }]);
+    const { service, mission, item, dispatcher, agents } = await submitted();
+    await dispatcher.pass(); // the bot comment makes a fix task
+    await dispatcher.pass(); // the item follows its fix task
+    expect((await service.getWorkItem(mission.id, item.id)).status).toBe('assigned');
+    const failing = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'fix' ? { fail: 'cannot reproduce' } : null,
+    );
+    const backend = agents.agents.get('backend-1');
+    if (backend) failing.agents.set('backend-1', backend);
+    await failing.play();
+    await dispatcher.pass();
+    const current = await service.getWorkItem(mission.id, item.id);
+    expect(current.status).toBe('blocked');
+    expect(current.task_ids).toHaveLength(2);
+    const inbox = await ctx.town.messages.peek('conductor');
+    expect(inbox.messages.some((m) => m.type === 'query' && m.question.includes('fix task'))).toBe(true);
+  });
 });

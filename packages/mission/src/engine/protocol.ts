@@ -276,8 +276,17 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
       draft.setItem(item.id, { status: 'ready', assigned_to: null });
       draft.log(`Work task ${task.id} for '${item.title}' ${how}; the item is ready again`);
     }
+  } else if (binding.kind === 'fix') {
+    // The findings it was for were already acted on: the item waits for a person, who is asked.
+    const stillHeld = draft.liveTasks(item.id).some((held) => held.kind !== 'review' && held.id !== task.id);
+    if ((item.status === 'assigned' || item.status === 'running') && !stillHeld) {
+      draft.setItem(item.id, { status: 'blocked' });
+    }
+    draft.log(`Fix task ${task.id} for '${item.title}' ${how}`);
+    draft.helpReasons.push(`fix task ${task.id} for '${item.title}' ${how}; redirect it or add a note`);
   } else {
-    draft.log(`${binding.kind === 'review' ? 'Review' : 'Fix'} task ${task.id} for '${item.title}' ${how}`);
+    // The reviewer gate asks again on this tick.
+    draft.log(`Review task ${task.id} for '${item.title}' ${how}`);
   }
 }
 
