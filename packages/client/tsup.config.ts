@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  // ESM for browsers and modern Node, CommonJS for older tooling: the same small bundle twice.
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  platform: 'neutral',
-});
+// ESM for browsers and modern Node, CommonJS for older tooling: the same small bundle twice, no Node APIs.
+export default packageBuild({ format: ['esm', 'cjs'], target: 'es2022', platform: 'neutral' });

@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  // Lua scripts are kept as .lua files and inlined as strings at build time.
-  loader: { '.lua': 'text' },
-});
+// Lua scripts are kept as .lua files and inlined as strings at build time.
+export default packageBuild({ loader: { '.lua': 'text' } });

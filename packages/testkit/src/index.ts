@@ -1,3 +1,4 @@
+export { dumpKeys } from './dump-keys.js';
 export * from './fake-github.js';
 export { freePort, startTestRedis, type TestRedis, type TestRedisOptions } from './redis-server.js';
 export { useTestRedis } from './vitest-redis.js';
