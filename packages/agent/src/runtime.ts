@@ -415,6 +415,8 @@ export class AgentLoop {
     } else {
       this.failedRounds += 1;
       this.consecutiveFailures += 1;
+      // The CLI may never have read them: the informational lines are shown again next round.
+      this.carriedInfo = withCarried.informational.slice(-50);
       const what = describeOutcome(outcome);
       this.log(`round ${roundNumber}: ${what}; ${requeued} message(s) back in the inbox`);
       await this.town.agents.logActivity(this.id, `Round ${roundNumber}: failed (${what})`);

@@ -20,8 +20,10 @@ import {
   agentPidFile,
   ensureTtShim,
   launchAgentProcess,
+  liveAgentPid,
   removePidFile,
   signalAgentProcess,
+  waitForExit,
 } from '../processes.js';
 
 const STATE_COLOUR = {
@@ -396,6 +398,7 @@ export function registerAgentCommands(program: Command): void {
           const timeoutMs =
             opts.timeout === undefined ? undefined : parseNonNegative(opts.timeout, 'timeout') * 1000;
           const agent = await town.agents.resolve(ref);
+          const deadline = Date.now() + (timeoutMs ?? 0);
           const controller = new AbortController();
           const onSigint = () => controller.abort();
           process.once('SIGINT', onSigint);
@@ -406,6 +409,12 @@ export function registerAgentCommands(program: Command): void {
               pollMs: 250,
               signal: controller.signal,
             });
+            // A stopped agent's local process may still be returning its round's work: wait for it too.
+            const pid = liveAgentPid(ctx.config.root, agent.id);
+            if (!waited.timedOut && pid !== undefined) {
+              const left = timeoutMs === undefined ? 60_000 : Math.max(0, deadline - Date.now());
+              await waitForExit(pid, left);
+            }
             stop();
             ctx.out.result({ agent: waited.agent, timed_out: waited.timedOut }, () =>
               ctx.out.line(`${agentLine(ctx.out, waited.agent)} is ${stateText(ctx.out, waited.agent)}`),
@@ -434,12 +443,14 @@ export function registerAgentCommands(program: Command): void {
         act(async (ctx, opts: { all?: boolean }) => {
           const town = await ctx.town();
           if (opts.all) {
+            // Live agents are stopped first, and their local processes given time to return their work.
+            const waiting: number[] = [];
             for (const agent of await town.agents.list()) {
-              if (!isTerminalAgentState(agent.state)) {
-                await town.agents.kill(agent.id).catch(() => undefined);
-                signalAgentProcess(ctx.config.root, agent.id);
-              }
+              if (!isTerminalAgentState(agent.state)) await town.agents.kill(agent.id).catch(() => undefined);
+              const pid = liveAgentPid(ctx.config.root, agent.id);
+              if (pid !== undefined && signalAgentProcess(ctx.config.root, agent.id)) waiting.push(pid);
             }
+            await Promise.all(waiting.map((pid) => waitForExit(pid, 15_000)));
           }
           const removed = await town.agents.prune({ all: opts.all === true });
           ctx.out.result({ removed }, () =>

@@ -295,7 +295,11 @@ export function registerWorkCommands(program: Command): void {
     'tt events --agent backend -c 50 --json',
   );
 
-  const task = program.command('task').description('Look at and finish tasks');
+  const task = examples(
+    program.command('task').description('Look at and finish tasks: show, list, complete, fail, current'),
+    'tt task list --state running',
+    'tt task complete <task-id> --result "what changed"',
+  );
   examples(
     task
       .command('show')
@@ -391,7 +395,13 @@ export function registerWorkCommands(program: Command): void {
     'tt task current backend',
   );
 
-  const backlog = program.command('backlog').description('The shared queue of unassigned tasks');
+  const backlog = examples(
+    program
+      .command('backlog')
+      .description('The shared queue of unassigned tasks: add, list, claim, assign-all, remove'),
+    'tt backlog add "Write the docs" --tags docs',
+    'tt backlog claim <task-id> backend',
+  );
   examples(
     backlog
       .command('add')

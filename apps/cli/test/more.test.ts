@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TownEvent } from '@tinytown/core';
+import { useTestRedis } from '@tinytown/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliCommand, createTown, type TestTown, TT, until } from './helpers.js';
+
+const RECORDER = resolve(import.meta.dirname, 'fixtures/record-argv.mjs');
+const redis = useTestRedis({ flushEachTest: false });
+let t: TestTown;
+
+beforeAll(async () => {
+  t = await createTown(redis.current.url);
+});
+afterAll(async () => {
+  await t?.cleanup();
+});
+
+describe('tt events --follow', () => {
+  it('prints each new event exactly once, as JSON lines, and stops on SIGINT', async () => {
+    await t.json('assign', 'conductor', 'an old task, before following');
+    const follow = spawn(process.execPath, [TT, 'events', '--follow', '--json'], {
+      cwd: t.dir,
+      env: t.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    follow.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => follow.once('exit', (code) => done(code)));
+    await new Promise((done) => setTimeout(done, 2_500));
+    for (const n of [1, 2, 3]) await t.json('backlog', 'add', `follow me ${n}`);
+    const events = await until(
+      () => {
+        const lines = output.trim().split('\n').filter(Boolean);
+        const parsed = lines.map((line) => JSON.parse(line) as TownEvent);
+        return parsed.filter((event) => event.event_type === 'task_created').length >= 3 ? parsed : undefined;
+      },
+      20_000,
+      'three events',
+    );
+    await new Promise((done) => setTimeout(done, 1_500));
+    follow.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const all = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TownEvent);
+    const ids = all.map((event) => event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(all.some((event) => event.event_type === 'task_assigned')).toBe(false);
+    expect(events.length).toBe(all.length);
+  });
+});
+
+describe('tt conductor', () => {
+  it('starts the CLI with the briefing as its first prompt, as plain argv, never as an agent', async () => {
+    await t.json('config', 'agent_clis.recorder', JSON.stringify({ command: cliCommand(RECORDER) }));
+    const record = join(t.dir, 'record.json');
+    const env = {
+      ...t.env,
+      RECORD_FILE: record,
+      RECORD_EXIT: '3',
+      TINYTOWN_AGENT_ID: '11111111-1111-4111-8111-111111111111',
+    };
+    const { runTt } = await import('./helpers.js');
+    const run = await runTt(['conductor', '--cli', 'recorder'], { cwd: t.dir, env });
+    expect(run.code).toBe(3);
+    expect(existsSync(record)).toBe(true);
+    const seen = JSON.parse(readFileSync(record, 'utf8')) as {
+      argv: string[];
+      agentId: string | null;
+      ttTown: string;
+    };
+    expect(seen.argv).toHaveLength(1);
+    expect(seen.argv[0]).toContain(`# You are the conductor of the Tinytown town \`${t.name}\``);
+    expect(seen.agentId).toBeNull();
+    expect(seen.ttTown).toBe(t.dir);
+    expect(readFileSync(join(t.dir, '.tt', 'conductor_context.md'), 'utf8')).toBe(seen.argv[0]);
+  });
+});
