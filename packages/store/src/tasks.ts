@@ -10,7 +10,7 @@ import {
   TinytownError,
   taskNotFound,
 } from '@tinytown/core';
-import type { Address, Agents } from './agents.js';
+import { type Address, type Agents, CONDUCTOR_ADDRESS } from './agents.js';
 import { flatToHash, taskFromHash } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
@@ -110,6 +110,20 @@ export class Tasks {
     return tasks
       .filter((task) => filter.state === undefined || task.state === filter.state)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Work handed out but not started, across every agent and the conductor, oldest first, each with the
+   * name of whoever holds it.
+   */
+  async pending(): Promise<{ task: Task; agent: Address }[]> {
+    const [tasks, agents] = await Promise.all([this.list({ state: 'assigned' }), this.agents.list()]);
+    const names = new Map(agents.map((agent) => [agent.id, agent.name]));
+    names.set(CONDUCTOR_ADDRESS.id, CONDUCTOR_ADDRESS.name);
+    return tasks.map((task) => {
+      const id = task.assigned_to ?? '';
+      return { task, agent: { id, name: names.get(id) ?? '(unknown)' } };
+    });
   }
 
   /** The agent's task in hand: its current task, else its only unfinished task. */

@@ -96,6 +96,10 @@ describe('tasks, messages and the backlog', () => {
     expect((await town.agents.get(agent.id)).tasks_completed).toBe(1);
 
     expect((await town.tasks.list({ state: 'completed' })).map((t) => t.id)).toEqual([task.id]);
+    const forConductor = (await town.tasks.assign('conductor', 'review the plan')).task;
+    expect((await town.tasks.pending()).map(({ task: t, agent: a }) => [t.id, a.name])).toEqual([
+      [forConductor.id, 'conductor'],
+    ]);
     expect((await town.tasks.list({ agent: 'dev' })).map((t) => t.id)).toEqual([task.id, second.id]);
   });
 

@@ -1,4 +1,3 @@
-import { CONDUCTOR_ADDRESS } from '@tinytown/store';
 import type { App, RouteDeps } from '../context.js';
 import { optionalBody, Task, TaskIdParams } from '../schemas/common.js';
 import {
@@ -49,14 +48,11 @@ export function taskRoutes(app: App, { town }: RouteDeps): void {
       },
     },
     async () => {
-      const [tasks, agents] = await Promise.all([town.tasks.list({ state: 'assigned' }), town.agents.list()]);
-      const names = new Map(agents.map((agent) => [agent.id, agent.name]));
-      names.set(CONDUCTOR_ADDRESS.id, CONDUCTOR_ADDRESS.name);
-      const pending = tasks.map((task) => ({
+      const pending = (await town.tasks.pending()).map(({ task, agent }) => ({
         task_id: task.id,
         description: task.description,
-        agent_id: task.assigned_to ?? '',
-        agent_name: (task.assigned_to && names.get(task.assigned_to)) || '(unknown)',
+        agent_id: agent.id,
+        agent_name: agent.name,
       }));
       return { tasks: pending, count: pending.length };
     },
