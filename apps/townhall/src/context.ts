@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Scope, TownConfig } from '@tinytown/core';
+import type { MissionService } from '@tinytown/mission';
 import type { Town } from '@tinytown/store';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -14,7 +15,10 @@ export type App = FastifyInstance<
   ZodTypeProvider
 >;
 
-/** Which budget a route spends from: probes, reads, writes (tasks, backlog, messages) or management. */
+/**
+ * Which budget a route spends from: probes, reads, writes (tasks, backlog, messages, mission start/resume/
+ * updates/notes) or management (agent lifecycle, recovery, mission stop/complete/fail/delete).
+ */
 export type RouteClass = 'probe' | 'read' | 'write' | 'manage';
 
 /** What every route group gets: the town facade, the settings and the shared helpers. */
@@ -26,8 +30,10 @@ export interface RouteDeps {
   root: string;
   metrics: TownhallMetrics;
   startedAt: number;
-  /** Number of active missions, once the mission engine provides it. */
+  /** Number of active missions (for `/metrics`). */
   missionsActive: () => Promise<number>;
+  /** The mission operations (start, status, stop/resume, work items, watches, events, notes). */
+  missions: MissionService;
 }
 
 export type TownhallSettings = NonNullable<TownConfig['townhall']>;

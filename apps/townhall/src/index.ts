@@ -1,5 +1,6 @@
 export { generateApiKey, hashApiKey, KeyVerifier, verifyApiKey } from './auth/keys.js';
 export type { App, Principal, RouteClass, TownhallSettings } from './context.js';
+export { exportOpenApi } from './export.js';
 export { assertSafeBind, isLoopback } from './plugins/auth.js';
 export { DEFAULT_RATE_LIMITS, RATE_CLASSES } from './plugins/rate-limit.js';
 export type { FieldError, Problem } from './problem.js';

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isTinytownError, SCOPES, type Scope } from '@tinytown/core';
 import { generateApiKey, hashApiKey } from './auth/keys.js';
+import { exportOpenApi } from './export.js';
 import { KEYS_ENV, startRest } from './rest.js';
 
 const HELP = `townhall - the Tinytown REST control plane
@@ -9,6 +11,7 @@ const HELP = `townhall - the Tinytown REST control plane
 Usage:
   townhall rest [--town <dir>] [--bind <addr>] [--port <n>] [--log-level <level>]
   townhall keys create --scopes <s1,s2> [--name <name>]
+  townhall openapi [--out <file>]
   townhall --help | --version
 
 rest         Serve the REST API (the default command). The town comes from <dir>/tinytown.toml
@@ -17,6 +20,8 @@ rest         Serve the REST API (the default command). The town comes from <dir>
              API docs: /docs; OpenAPI 3.1: /openapi.json.
 keys create  Print a new API key (once) and the lines to add to tinytown.toml or the environment.
              Scopes: ${SCOPES.join(', ')} (admin implies all).
+openapi      Print the OpenAPI 3.1 document the server serves at /openapi.json (or write it to
+             <file>), without Redis or a town: nothing connects anywhere.
 
 Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests, close Redis, exit 0.
 `;
@@ -78,6 +83,25 @@ async function keysCreate(argv: string[]): Promise<void> {
   );
 }
 
+async function openapi(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write('Usage: townhall openapi [--out <file>]   (default: print to stdout)\n');
+    return;
+  }
+  const text = `${JSON.stringify(await exportOpenApi(), null, 2)}\n`;
+  if (values.out) {
+    writeFileSync(values.out, text);
+    process.stderr.write(`townhall: wrote ${values.out}\n`);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
 async function rest(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -127,6 +151,7 @@ async function main(argv: string[]): Promise<void> {
     if (sub === 'create') return keysCreate(args);
     fail(`unknown keys command '${sub ?? ''}'; try 'townhall keys create --scopes town.read'`);
   }
+  if (command === 'openapi') return openapi(rest_);
   if (command === 'rest') return rest(rest_);
   if (command === undefined || command.startsWith('-')) return rest(argv);
   fail(`unknown command '${command}'; see 'townhall --help'`);

@@ -67,3 +67,29 @@ export function tidyOpenApi<T extends { components?: { schemas?: Components } }>
   for (const name of Object.keys(schemas)) if (!keep.has(name)) delete schemas[name];
   return document;
 }
+
+interface Operation {
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: Json }> };
+}
+
+/**
+ * A body a route reads but does not need (`optionalBody`: the schema or null) is documented as an
+ * optional request body of the object schema; @fastify/swagger marks every body as required.
+ */
+export function optionalRequestBodies<T extends { paths?: Record<string, Record<string, Json>> }>(
+  document: T,
+): T {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const value of Object.values(item)) {
+      const body = (value as Operation | null)?.requestBody;
+      const media = body?.content?.['application/json'];
+      const branches = (media?.schema as { anyOf?: Json[] } | undefined)?.anyOf;
+      if (!body || !media || !Array.isArray(branches)) continue;
+      const rest = branches.filter((branch) => !isDeepStrictEqual(branch, { type: 'null' }));
+      if (rest.length === branches.length || rest.length !== 1) continue;
+      media.schema = rest[0];
+      body.required = false;
+    }
+  }
+  return document;
+}

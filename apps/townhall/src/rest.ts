@@ -1,4 +1,5 @@
 import { ApiKeyEntry, TinytownError, type TownConfig } from '@tinytown/core';
+import { createGitHubForge } from '@tinytown/mission';
 import { loadTownConfig, Town } from '@tinytown/store';
 import { z } from 'zod';
 import { assertSafeBind } from './plugins/auth.js';
@@ -66,7 +67,16 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
   });
   let app: TownhallServer;
   try {
-    app = await buildServer({ town, config, root: loaded.root, logger: options.logger ?? {} });
+    app = await buildServer({
+      town,
+      config,
+      root: loaded.root,
+      logger: options.logger ?? {},
+      forge: createGitHubForge({
+        token: env.GITHUB_TOKEN?.trim() || undefined,
+        baseUrl: env.GITHUB_API_URL?.trim() || undefined,
+      }),
+    });
   } catch (error) {
     await town.close();
     throw error;

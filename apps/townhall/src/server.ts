@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { TownConfig } from '@tinytown/core';
+import { createGitHubForge, type Forge, MissionService } from '@tinytown/mission';
 import type { Town } from '@tinytown/store';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import {
@@ -13,7 +14,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { App, RouteDeps, TownhallSettings } from './context.js';
-import { tidyOpenApi } from './openapi.js';
+import { optionalRequestBodies, tidyOpenApi } from './openapi.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { type Lifecycle, registerHttpBehaviour } from './plugins/http.js';
@@ -24,6 +25,7 @@ import { agentRoutes } from './routes/agents.js';
 import { backlogRoutes } from './routes/backlog.js';
 import { eventRoutes } from './routes/events.js';
 import { messageRoutes } from './routes/messages.js';
+import { missionRoutes } from './routes/missions.js';
 import { probeRoutes } from './routes/probes.js';
 import { recoveryRoutes } from './routes/recovery.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -45,8 +47,13 @@ export interface TownhallLogOptions {
 export interface BuildServerOptions {
   town: Town;
   config: TownConfig;
-  /** The town directory, shown by `/v1/town`. */
+  /** The town directory, shown by `/v1/town`; doc objectives of missions are read from inside it. */
   root?: string;
+  /**
+   * The code host missions read issues and pull requests from. Default: GitHub through
+   * `GITHUB_TOKEN` and `GITHUB_API_URL` (for GitHub Enterprise) from the environment.
+   */
+  forge?: Forge;
   /** Structured logs (pino); `false` turns them off. Credentials are redacted either way. */
   logger?: TownhallLogOptions | false;
   /** Number of active missions for `/metrics`; defaults to the store’s active-mission index. */
@@ -163,7 +170,7 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
         title: 'Townhall API',
         version: API_VERSION,
         description:
-          'REST control plane of a Tinytown: agents, tasks, the backlog, messages, recovery and events. Errors are application/problem+json with a stable `code`.',
+          'REST control plane of a Tinytown: agents, tasks, the backlog, messages, recovery, events and missions. Errors are application/problem+json with a stable `code`.',
         license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
       },
       servers: [{ url: `http://localhost:${settings.rest_port}`, description: 'Local townhall' }],
@@ -176,6 +183,11 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
         { name: 'Messages', description: 'Inter-agent messaging' },
         { name: 'Recovery', description: 'Recovery and reclaim operations' },
         { name: 'Events', description: 'The town’s event stream' },
+        {
+          name: 'Missions',
+          description:
+            'Mission Mode: GitHub issues and docs compiled into a dependency graph of work items, assigned to agents, followed through review, CI and merge.',
+        },
       ],
       components: {
         securitySchemes: {
@@ -189,14 +201,22 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
+  const root = options.root ?? process.cwd();
+  const forge =
+    options.forge ??
+    createGitHubForge({
+      token: process.env.GITHUB_TOKEN?.trim() || undefined,
+      baseUrl: process.env.GITHUB_API_URL?.trim() || undefined,
+    });
   const deps: RouteDeps = {
     town: options.town,
     config: options.config,
     settings,
-    root: options.root ?? process.cwd(),
+    root,
     metrics,
     startedAt: Date.now(),
     missionsActive: options.missionsActive ?? (() => options.town.missions.activeCount()),
+    missions: new MissionService({ town: options.town, forge, townRoot: root }),
   };
   probeRoutes(app, deps);
   townRoutes(app, deps);
@@ -206,14 +226,20 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
   messageRoutes(app, deps);
   recoveryRoutes(app, deps);
   eventRoutes(app, deps);
+  missionRoutes(app, deps);
 
   let document: unknown;
   app.get(
     '/openapi.json',
     { config: { routeClass: 'probe' }, schema: { hide: true } },
     async (_request, reply) => {
-      document ??= tidyOpenApi(
-        structuredClone(app.swagger()) as { components?: { schemas?: Record<string, unknown> } },
+      document ??= optionalRequestBodies(
+        tidyOpenApi(
+          structuredClone(app.swagger()) as {
+            paths?: Record<string, Record<string, unknown>>;
+            components?: { schemas?: Record<string, unknown> };
+          },
+        ),
       );
       return reply
         .type('application/json; charset=utf-8')

@@ -23,8 +23,11 @@ export interface Harness {
 export interface HarnessOptions {
   townhall?: TownhallSection;
   config?: Omit<TownConfigInput, 'name' | 'townhall'>;
-  server?: Partial<Omit<BuildServerOptions, 'town' | 'config' | 'logger'>>;
+  /** Extra server options, or a function giving them when each test's server starts. */
+  server?: ServerExtras | (() => ServerExtras);
 }
+
+export type ServerExtras = Partial<Omit<BuildServerOptions, 'town' | 'config' | 'logger'>>;
 
 export function makeConfig(townhall: TownhallSection = {}, extra: HarnessOptions['config'] = {}): TownConfig {
   return TownConfig.parse({
@@ -59,7 +62,7 @@ export function useTownhall(options: HarnessOptions = {}): Harness {
       root: '/srv/town',
       logger: { level: 'info', destination },
       processMetrics: false,
-      ...options.server,
+      ...(typeof options.server === 'function' ? options.server() : options.server),
     });
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     state = { town, app, base };

@@ -19,12 +19,17 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** Problem responses for the OpenAPI document (every route can also answer 401/403/429/503). */
 export function problems(...codes: number[]) {
+  return describedProblems({}, ...codes);
+}
+
+/** `problems` with route-specific descriptions for some codes. */
+export function describedProblems(descriptions: Record<number, string>, ...codes: number[]) {
   const all = [...new Set([...codes, 429, 503])].sort();
   return Object.fromEntries(
     all.map((code) => [
       code,
       {
-        description: DESCRIPTIONS[code] ?? 'Error',
+        description: descriptions[code] ?? DESCRIPTIONS[code] ?? 'Error',
         content: { 'application/problem+json': { schema: ProblemDetails } },
       },
     ]),

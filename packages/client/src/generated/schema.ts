@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness check (Kubernetes alias) */
+        get: operations["healthz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ready": {
         parameters: {
             query?: never;
@@ -30,6 +47,23 @@ export interface paths {
         };
         /** Readiness check */
         get: operations["readinessCheck"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness check (Kubernetes alias) */
+        get: operations["readyz"];
         put?: never;
         post?: never;
         delete?: never;
@@ -116,42 +150,11 @@ export interface paths {
         /** List all agents */
         get: operations["listAgents"];
         put?: never;
-        /** Spawn a new agent */
+        /**
+         * Spawn a new agent
+         * @description Registers the agent (state Starting). A runtime (`tt spawn` or a worker) attaches to it and runs its CLI.
+         */
         post: operations["spawnAgent"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/agents/{agent}/kill": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Stop an agent gracefully */
-        post: operations["killAgent"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/agents/{agent}/restart": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Restart a stopped agent */
-        post: operations["restartAgent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -169,6 +172,108 @@ export interface paths {
         put?: never;
         /** Prune stopped/error agents from active roster */
         post: operations["pruneAgents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one agent */
+        get: operations["getAgent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent}/kill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop an agent now */
+        post: operations["killAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restart a stopped or failed agent */
+        post: operations["restartAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent}/interrupt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause an agent until it is resumed */
+        post: operations["interruptAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused agent */
+        post: operations["resumeAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{agent}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Let an agent finish its round, then stop */
+        post: operations["closeAgent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -199,10 +304,81 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List pending tasks across all agents */
+        /**
+         * List pending tasks across all agents
+         * @description Tasks assigned to an agent (or the conductor) that have not been started, oldest first.
+         */
         get: operations["listPendingTasks"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List tasks, by state and/or agent */
+        get: operations["listTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one task */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{task_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a task completed */
+        post: operations["completeTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{task_id}/fail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a task failed */
+        post: operations["failTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -227,23 +403,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/backlog/{task_id}/claim": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Claim a backlog task for an agent */
-        post: operations["claimBacklogTask"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/backlog/assign-all": {
         parameters: {
             query?: never;
@@ -261,6 +420,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/backlog/{task_id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a backlog task for an agent */
+        post: operations["claimBacklogTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/backlog/{task_id}": {
         parameters: {
             query?: never;
@@ -271,7 +447,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a backlog task */
+        /**
+         * Remove a backlog task
+         * @description Takes the task off the backlog and deletes it.
+         */
         delete: operations["removeBacklogTask"];
         options?: never;
         head?: never;
@@ -302,10 +481,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get agent inbox */
+        /**
+         * Get agent inbox
+         * @description Reads the queued messages without taking them. POST is the same read, kept for older clients.
+         */
         get: operations["getInboxGet"];
         put?: never;
-        /** Get agent inbox */
+        /**
+         * Get agent inbox
+         * @description Reads the queued messages without taking them. POST is the same read, kept for older clients.
+         */
         post: operations["getInboxPost"];
         delete?: never;
         options?: never;
@@ -322,7 +507,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Recover orphaned agents */
+        /**
+         * Recover orphaned agents
+         * @description Stops agents whose lease ran out and returns their in-flight messages and running tasks to their queues.
+         */
         post: operations["recover"];
         delete?: never;
         options?: never;
@@ -339,8 +527,45 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reclaim tasks from dead agents */
+        /**
+         * Reclaim tasks from dead agents
+         * @description Without to_backlog or to, only lists what stopped agents hold (nothing moves). With to_backlog their tasks go back to the backlog; with to, their work goes to that agent.
+         */
         post: operations["reclaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reclaim/orphan-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** List or handle tasks whose assignee is gone or stopped */
+        post: operations["reclaimOrphanTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent town events, newest first */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -354,13 +579,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List all missions */
+        /** List missions */
         get: operations["listMissions"];
         put?: never;
         /**
-         * Start a new mission
-         * @description Create and start a new mission with the given objectives.
-         *     Objectives can be GitHub issues or local document paths.
+         * Start a mission
+         * @description Compiles the objectives into a work graph (issues are read from GitHub; docs from inside the town directory) and stores the mission, running. Nothing is stored when compilation fails: 400 with OBJECTIVE_INVALID (unknown issue, unreadable or escaping doc) or DEPENDENCY_CYCLE (naming the items in the cycle); 503 FORGE_ERROR when GitHub cannot be reached.
          */
         post: operations["startMission"];
         delete?: never;
@@ -378,15 +602,14 @@ export interface paths {
         };
         /**
          * Get mission status
-         * @description Get detailed status of a mission including work items and watches.
+         * @description The mission, summary counts, and on request its work items, watches and newest events.
          */
         get: operations["getMissionStatus"];
         put?: never;
         post?: never;
         /**
          * Delete a mission
-         * @description Delete a mission and all associated data (work items, watches, events).
-         *     Only allowed for completed or failed missions unless force=true.
+         * @description Deletes the mission with its work items, watches, notes and events (its tasks stay). Only completed or failed missions, unless force=true.
          */
         delete: operations["deleteMission"];
         options?: never;
@@ -420,8 +643,48 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop an active mission */
+        /**
+         * Stop an active mission
+         * @description Without force the mission pauses (state blocked) and can be resumed; with force it fails and its open tasks are cancelled.
+         */
         post: operations["stopMission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/missions/{mission_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a mission completed
+         * @description Completes the mission whatever its items’ state (`already completed` when it is).
+         */
+        post: operations["completeMission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/missions/{mission_id}/fail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a mission failed */
+        post: operations["failMission"];
         delete?: never;
         options?: never;
         head?: never;
@@ -452,7 +715,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a specific work item */
+        /** Get a work item */
         get: operations["getWorkItem"];
         put?: never;
         post?: never;
@@ -461,8 +724,7 @@ export interface paths {
         head?: never;
         /**
          * Update a work item
-         * @description Update work item status or add artifacts. Used by agents to report
-         *     progress and completion.
+         * @description Sets the status and/or adds artifacts. `done` is a submission, as when the item’s task completes: PR artifacts start the PR watches, and implement/test items ask for a review when the policy requires one — the item stays blocked until those clear.
          */
         patch: operations["updateWorkItem"];
         trace?: never;
@@ -474,7 +736,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List watch items for a mission */
+        /** List watches for a mission */
         get: operations["listWatchItems"];
         put?: never;
         post?: never;
@@ -494,8 +756,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Snooze a watch item
-         * @description Temporarily pause monitoring for the specified duration.
+         * Snooze a watch
+         * @description Postpones the watch’s next check by duration_secs (at least 60).
          */
         post: operations["snoozeWatch"];
         delete?: never;
@@ -511,10 +773,34 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get mission activity events */
+        /** Mission activity, newest first */
         get: operations["getMissionEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/missions/{mission_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List operator notes
+         * @description Notes to the dispatcher, oldest first; `processed_at` is set once a tick has acted on one.
+         */
+        get: operations["listMissionNotes"];
+        put?: never;
+        /**
+         * Leave a note for the dispatcher
+         * @description The next tick acts on it: `resume…` runs a blocked mission, `pause…` blocks it, `redirect <work item> to <agent> [reason]` reassigns an item (an unknown or ambiguous agent is logged and skipped); anything else is logged.
+         */
+        post: operations["addMissionNote"];
         delete?: never;
         options?: never;
         head?: never;
@@ -525,112 +811,226 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        TownInfo: {
-            name?: string;
-            root?: string;
-            redis_url?: string;
+        HealthResponse: {
+            /** @constant */
+            status: "ok";
+            uptime_secs: number;
         };
-        TownStatus: {
-            name?: string;
-            root?: string;
-            redis_url?: string;
-            agent_count?: number;
-            agents?: components["schemas"]["AgentInfo"][];
+        ReadyResponse: {
+            /** @constant */
+            status: "ready";
+            /** @constant */
+            redis: "connected";
+            redis_latency_ms: number;
+            /**
+             * @description running: a worker heartbeat is under 30 s old; stalled: the newest is older; idle: no worker has reported; unknown: Redis is unreachable
+             * @enum {string}
+             */
+            dispatcher: "running" | "stalled" | "idle" | "unknown";
+            town: string;
+        };
+        NotReadyResponse: {
+            /** @constant */
+            status: "not_ready";
+            /** @constant */
+            redis: "disconnected";
+            /**
+             * @description running: a worker heartbeat is under 30 s old; stalled: the newest is older; idle: no worker has reported; unknown: Redis is unreachable
+             * @enum {string}
+             */
+            dispatcher: "running" | "stalled" | "idle" | "unknown";
+            town: string;
+            detail: string;
+        };
+        /** @description Scaling snapshot for external autoscalers */
+        ScalingSignal: {
+            town: string;
+            timestamp: string;
+            queue_depth: number;
+            pending_tasks: number;
+            in_flight_tasks: number;
+            active_agents: number;
+            cold_agents: number;
+            desired_agents: number;
+            max_agents: number;
+            /** @enum {string} */
+            scaling_recommendation: "scale_up" | "steady" | "scale_down" | "scale_to_zero";
+        };
+        /** @description RFC 9457 problem details */
+        ProblemDetails: {
+            /** @description A URI naming the kind of problem */
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            /** @description Stable machine-readable code, e.g. AGENT_NOT_FOUND, VALIDATION_FAILED */
+            code: string;
+            request_id?: string;
+            /** @description Per-field problems of an invalid request */
+            errors?: {
+                in: string;
+                field: string;
+                message: string;
+            }[];
+        };
+        /** @description A task record */
+        Task: {
+            id: string;
+            description: string;
+            /** @enum {string} */
+            state: "pending" | "assigned" | "running" | "completed" | "failed" | "cancelled";
+            assigned_to: string | null;
+            created_at: string;
+            updated_at: string;
+            started_at: string | null;
+            completed_at: string | null;
+            result: string | null;
+            parent_id: string | null;
+            tags: string[];
         };
         AgentInfo: {
-            /** Format: uuid */
-            id?: string;
-            name?: string;
-            cli?: string;
+            id: string;
+            name: string;
+            nickname: string | null;
+            role_id: string | null;
+            parent_agent_id: string | null;
             /** @enum {string} */
-            state?: "Idle" | "Working" | "Starting" | "Stopped" | "Error";
-            rounds_completed?: number;
-            tasks_completed?: number;
-            inbox_len?: number;
-            urgent_len?: number;
+            spawn_mode: "fresh" | "forkedcontext" | "resumed";
+            cli: string;
+            /**
+             * @description Agent state. Cold: registered, not started; Starting: runtime booting; Idle; Working: in a round; Paused: interrupted, waits for resume; Draining: finishing its round before stopping; Stopped; Error.
+             * @enum {string}
+             */
+            state: "Cold" | "Starting" | "Idle" | "Working" | "Paused" | "Draining" | "Stopped" | "Error";
+            current_task: string | null;
+            /** @description Description of the task in hand, if any */
+            current_scope: string | null;
+            rounds_completed: number;
+            tasks_completed: number;
+            inbox_len: number;
+            urgent_len: number;
+            /** @description Messages taken into a round and not yet acknowledged */
+            inflight_len: number;
+            created_at: string;
+            last_heartbeat: string;
+            last_active_at: string;
         };
         AgentList: {
-            agents?: components["schemas"]["AgentInfo"][];
-            count?: number;
+            agents: components["schemas"]["AgentInfo"][];
+            count: number;
         };
         SpawnAgentRequest: {
+            /** @description 1-64 letters, digits, ".", "_" or "-"; unique in the town */
             name: string;
+            /** @description CLI preset; defaults to the town’s default_cli */
             cli?: string;
+            role_id?: string;
+            nickname?: string;
+            /** @description The parent agent (any agent reference) */
+            parent_agent_id?: string;
         };
         SpawnAgentResponse: {
-            agent_id?: string;
-            name?: string;
-            cli?: string;
+            agent_id: string;
+            name: string;
+            cli: string;
+            role_id: string | null;
+            nickname: string | null;
+            parent_agent_id: string | null;
+            /**
+             * @description Agent state. Cold: registered, not started; Starting: runtime booting; Idle; Working: in a round; Paused: interrupted, waits for resume; Draining: finishing its round before stopping; Stopped; Error.
+             * @enum {string}
+             */
+            state: "Cold" | "Starting" | "Idle" | "Working" | "Paused" | "Draining" | "Stopped" | "Error";
         };
         AgentActionResponse: {
-            status?: string;
-            agent?: string;
+            /** @enum {string} */
+            status: "stopped" | "restarted" | "paused" | "resumed" | "draining";
+            /** @description The agent reference as given */
+            agent: string;
+            agent_id: string;
+            /**
+             * @description Agent state. Cold: registered, not started; Starting: runtime booting; Idle; Working: in a round; Paused: interrupted, waits for resume; Draining: finishing its round before stopping; Stopped; Error.
+             * @enum {string}
+             */
+            previous_state: "Cold" | "Starting" | "Idle" | "Working" | "Paused" | "Draining" | "Stopped" | "Error";
+            /**
+             * @description Agent state. Cold: registered, not started; Starting: runtime booting; Idle; Working: in a round; Paused: interrupted, waits for resume; Draining: finishing its round before stopping; Stopped; Error.
+             * @enum {string}
+             */
+            state: "Cold" | "Starting" | "Idle" | "Working" | "Paused" | "Draining" | "Stopped" | "Error";
         };
         PruneRequest: {
-            /** @default false */
+            /**
+             * @description Remove every agent, not only stopped and errored ones
+             * @default false
+             */
             all?: boolean;
         };
         PruneResponse: {
-            removed?: number;
-            agents?: string[];
-        };
-        AssignTaskRequest: {
-            agent: string;
-            task: string;
-        };
-        AssignTaskResponse: {
-            task_id?: string;
-            agent_id?: string;
-            agent_name?: string;
-        };
-        PendingTaskList: {
-            tasks?: {
-                task_id?: string;
-                description?: string;
-                agent_id?: string;
-                agent_name?: string;
-            }[];
-            count?: number;
+            removed: number;
+            agents: string[];
         };
         AddBacklogRequest: {
             description: string;
             tags?: string[];
         };
         AddBacklogResponse: {
-            task_id?: string;
-            description?: string;
+            task_id: string;
+            description: string;
+            tags: string[];
         };
         BacklogList: {
-            backlog?: {
-                task_id?: string;
-                description?: string;
-                tags?: string[];
+            backlog: {
+                task_id: string;
+                description: string;
+                tags: string[];
             }[];
-            count?: number;
+            count: number;
         };
         ClaimRequest: {
+            /** @description An agent: name, UUID, nickname, `Nickname [role]`, 4-character short id, or `conductor` */
             agent: string;
         };
         ClaimResponse: {
-            task_id?: string;
-            agent_id?: string;
-            agent_name?: string;
+            task_id: string;
+            agent_id: string;
+            agent_name: string;
         };
         AssignAllRequest: {
+            /** @description An agent: name, UUID, nickname, `Nickname [role]`, 4-character short id, or `conductor` */
             agent: string;
         };
         AssignAllResponse: {
-            assigned?: number;
-            tasks?: string[];
+            assigned: number;
+            tasks: string[];
+            agent_id: string;
         };
         RemoveBacklogResponse: {
-            removed?: boolean;
+            /** @constant */
+            removed: true;
+            task_id: string;
+        };
+        TownEvent: {
+            id: string;
+            /** @enum {string} */
+            event_type: "agent_spawned" | "agent_state_changed" | "agent_stopped" | "agent_interrupted" | "agent_resumed" | "agent_recovered" | "agent_removed" | "task_created" | "task_assigned" | "task_started" | "task_completed" | "task_failed" | "task_cancelled" | "task_requeued" | "task_deleted" | "mission_state_changed" | "mission_work_promoted" | "mission_work_assigned" | "mission_work_completed" | "mission_work_blocked" | "mission_help_needed" | "mission_watch_triggered" | "mission_event" | "reviewer_handoff" | "reviewer_approval" | "conductor_escalation";
+            agent_id?: string;
             task_id?: string;
+            mission_id?: string;
+            old_state?: string;
+            new_state?: string;
+            message: string;
+            timestamp: string;
+        };
+        EventList: {
+            events: components["schemas"]["TownEvent"][];
+            count: number;
         };
         SendMessageRequest: {
+            /** @description An agent: name, UUID, nickname, `Nickname [role]`, 4-character short id, or `conductor` */
             to: string;
             message: string;
-            /** @description Optional sender. Accepts an agent name, agent UUID, or the "supervisor"/"conductor" alias. When omitted the message is attributed to the supervisor sentinel. */
+            /** @description Optional sender: an agent name, agent UUID, or the "supervisor"/"conductor" alias. When omitted the message comes from the conductor. */
             from?: string;
             /**
              * @default task
@@ -641,309 +1041,391 @@ export interface components {
             urgent?: boolean;
         };
         SendMessageResponse: {
-            message_id?: string;
-            to_agent?: string;
-            urgent?: boolean;
+            message_id: string;
+            to_agent: string;
+            urgent: boolean;
         };
         InboxResponse: {
-            agent?: string;
-            total?: number;
-            urgent?: number;
-            messages?: {
-                id?: string;
-                from?: string;
-                type?: string;
-                summary?: string;
+            agent: string;
+            agent_id: string;
+            /** @description Queued messages, urgent and normal */
+            total: number;
+            urgent: number;
+            /** @description Messages taken into a round, not acknowledged yet */
+            inflight: number;
+            /** @description Up to 100 queued messages in delivery order */
+            messages: {
+                id: string;
+                from: string;
+                type: string;
+                summary: string;
+                urgent: boolean;
+                created_at: string;
             }[];
         };
-        RecoverResponse: {
-            checked?: number;
-            recovered?: number;
-            agents?: string[];
-        };
-        ReclaimRequest: {
-            /** @default false */
-            to_backlog?: boolean;
-            to?: string;
-            from?: string;
-        };
-        ReclaimResponse: {
-            reclaimed?: number;
-            destination?: string;
-        };
-        /** @description RFC 7807 Problem Details */
-        ProblemDetails: {
-            type?: string;
-            title?: string;
-            status?: number;
-            detail?: string;
-        };
         /**
-         * @description Mission execution state:
-         *     - planning: Compiling work graph from objectives
-         *     - running: Active execution
-         *     - blocked: Waiting on external event
-         *     - completed: All objectives completed
-         *     - failed: Unrecoverable error
+         * @description planning: compiling the work graph; running: active; blocked: stopped or waiting on an operator; completed; failed
          * @enum {string}
          */
         MissionState: "planning" | "running" | "blocked" | "completed" | "failed";
         /**
-         * @description Type of work item:
-         *     - design: Design/planning work
-         *     - implement: Implementation work
-         *     - test: Testing work
-         *     - review: Code review
-         *     - merge_gate: Waiting for approval
-         *     - followup: Bug fixes, improvements
+         * @description Type of work item
          * @enum {string}
          */
         WorkKind: "design" | "implement" | "test" | "review" | "merge_gate" | "followup";
         /**
-         * @description Work item execution status:
-         *     - pending: Dependencies not satisfied
-         *     - ready: Can be assigned (dependencies done)
-         *     - assigned: Agent selected, not yet started
-         *     - running: In progress
-         *     - blocked: Waiting on fix/external
-         *     - done: Completed successfully
+         * @description pending: dependencies not done; ready: can be assigned; assigned: agent chosen; running; blocked: waiting on a fix, a review or the PR watches; done
          * @enum {string}
          */
         WorkStatus: "pending" | "ready" | "assigned" | "running" | "blocked" | "done";
         /**
-         * @description Type of watch item:
-         *     - pr_checks: Monitor PR CI checks
-         *     - bugbot_comments: Monitor Bugbot comments
-         *     - review_comments: Monitor review comments
-         *     - mergeability: Monitor PR mergeability
+         * @description What a watch monitors on a PR
          * @enum {string}
          */
         WatchKind: "pr_checks" | "bugbot_comments" | "review_comments" | "mergeability";
-        /**
-         * @description Watch item status:
-         *     - active: Actively being monitored
-         *     - snoozed: Temporarily paused
-         *     - done: Monitoring complete
-         * @enum {string}
-         */
+        /** @enum {string} */
         WatchStatus: "active" | "snoozed" | "done";
         /**
-         * @description Action to take when watch triggers
+         * @description Action to take when the watch triggers
          * @enum {string}
          */
         TriggerAction: "create_fix_task" | "notify_reviewer" | "advance_pipeline";
-        /** @description Reference to an objective (issue or document) */
+        /** @description A GitHub issue (`owner`, `repo`, `number`) or a Markdown document inside the town directory */
         ObjectiveRef: {
             /** @constant */
             type: "issue";
-            /** @description Repository owner */
             owner: string;
-            /** @description Repository name */
             repo: string;
-            /** @description Issue number */
             number: number;
         } | {
             /** @constant */
             type: "doc";
-            /** @description Path to document */
             path: string;
         };
-        /** @description Execution policy for a mission */
+        /** @description Execution policy of a mission */
         MissionPolicy: {
-            /**
-             * @description Maximum parallel work items
-             * @default 2
-             */
+            /** @default 2 */
             max_parallel_items?: number;
-            /**
-             * @description Reviewer required for implement/test items
-             * @default true
-             */
+            /** @default true */
             reviewer_required?: boolean;
-            /**
-             * @description Auto-merge PRs when approved
-             * @default false
-             */
+            /** @default false */
             auto_merge?: boolean;
-            /**
-             * @description Watch interval in seconds
-             * @default 180
-             */
+            /** @default 180 */
             watch_interval_secs?: number;
         };
-        /** @description Summary of a mission for list views */
+        /** @description A mission in list views */
         MissionSummary: {
             /** Format: uuid */
-            id?: string;
-            state?: components["schemas"]["MissionState"];
-            /** @description Number of objectives in the mission */
-            objective_count?: number;
-            /** @description Total work items */
-            work_item_count?: number;
-            /** @description Completed work items */
-            completed_count?: number;
-            /** Format: date-time */
-            created_at?: string;
-            /** Format: date-time */
-            updated_at?: string;
+            id: string;
+            state: components["schemas"]["MissionState"];
+            objective_count: number;
+            work_item_count: number;
+            completed_count: number;
+            created_at: string;
+            updated_at: string;
         };
-        /** @description Full mission orchestration record */
+        /** @description The full mission record */
         MissionRun: {
             /** Format: uuid */
-            id?: string;
-            objective_refs?: components["schemas"]["ObjectiveRef"][];
-            state?: components["schemas"]["MissionState"];
-            policy?: components["schemas"]["MissionPolicy"];
-            /** Format: date-time */
-            created_at?: string;
-            /** Format: date-time */
-            updated_at?: string;
-            /** Format: date-time */
-            next_wake_at?: string | null;
-            blocked_reason?: string | null;
+            id: string;
+            objective_refs: components["schemas"]["ObjectiveRef"][];
+            state: components["schemas"]["MissionState"];
+            policy: components["schemas"]["MissionPolicy"];
+            created_at: string;
+            updated_at: string;
+            next_wake_at: string | null;
+            blocked_reason: string | null;
+            /** @default null */
+            dispatcher_last_tick_at?: string | null;
+            /** @default null */
+            dispatcher_last_progress_at?: string | null;
+            /** @default null */
+            dispatcher_last_help_request_at?: string | null;
+            /** @default null */
+            dispatcher_last_help_request_reason?: string | null;
+            /** @default 0 */
+            dispatcher_help_request_attempts?: number;
         };
-        /** @description Individual work unit in the mission DAG */
+        /** @description One unit of work in the mission graph */
         WorkItem: {
             /** Format: uuid */
-            id?: string;
+            id: string;
             /** Format: uuid */
-            mission_id?: string;
-            title?: string;
-            kind?: components["schemas"]["WorkKind"];
-            /** @description Work item IDs this depends on */
-            depends_on?: string[];
-            /** @description Preferred agent role */
-            owner_role?: string | null;
-            status?: components["schemas"]["WorkStatus"];
-            /**
-             * Format: uuid
-             * @description Assigned agent ID
-             */
-            assigned_to?: string | null;
-            /** @description PR URLs, commit SHAs */
-            artifact_refs?: string[];
-            /** @description Source objective reference */
-            source_ref?: string | null;
-            /** Format: date-time */
-            created_at?: string;
-            /** Format: date-time */
-            updated_at?: string;
+            mission_id: string;
+            title: string;
+            kind: components["schemas"]["WorkKind"];
+            depends_on: string[];
+            owner_role: string | null;
+            status: components["schemas"]["WorkStatus"];
+            assigned_to: string | null;
+            artifact_refs: string[];
+            /** @default false */
+            reviewer_approved: boolean;
+            source_ref: string | null;
+            created_at: string;
+            updated_at: string;
+            /** @default 0 */
+            seq: number;
+            /** @default [] */
+            task_ids: string[];
         };
-        /** @description PR/CI monitoring task */
+        /** @description A pull-request monitor */
         WatchItem: {
             /** Format: uuid */
-            id?: string;
+            id: string;
             /** Format: uuid */
-            mission_id?: string;
+            mission_id: string;
             /** Format: uuid */
-            work_item_id?: string;
-            kind?: components["schemas"]["WatchKind"];
-            /** @description Target reference (PR URL, number) */
-            target_ref?: string;
-            /** @description Check interval in seconds */
-            interval_secs?: number;
-            /** Format: date-time */
-            next_due_at?: string;
-            status?: components["schemas"]["WatchStatus"];
-            on_trigger?: components["schemas"]["TriggerAction"];
-            /** Format: date-time */
-            last_check_at?: string | null;
-            consecutive_failures?: number;
+            work_item_id: string;
+            kind: components["schemas"]["WatchKind"];
+            target_ref: string;
+            interval_secs: number;
+            next_due_at: string;
+            status: components["schemas"]["WatchStatus"];
+            on_trigger: components["schemas"]["TriggerAction"];
+            last_check_at: string | null;
+            consecutive_failures: number;
+            /**
+             * @default {
+             *       "checks": [],
+             *       "comments": [],
+             *       "acted_at_sha": null
+             *     }
+             */
+            seen: {
+                /** @default [] */
+                checks: string[];
+                /** @default [] */
+                comments: string[];
+                /** @default null */
+                acted_at_sha: string | null;
+            };
+            /** @default null */
+            last_error: string | null;
+            /** @default null */
+            merge_attempted_sha: string | null;
+        };
+        /** @description An operator note to the dispatcher */
+        MissionNote: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            mission_id: string;
+            sender: string;
+            body: string;
+            created_at: string;
+            /** @default null */
+            processed_at: string | null;
         };
         MissionList: {
-            missions?: components["schemas"]["MissionSummary"][];
-            count?: number;
+            missions: components["schemas"]["MissionSummary"][];
+            count: number;
         };
         StartMissionRequest: {
-            /** @description Issues or documents to process */
+            /** @description GitHub issues and/or docs (paths inside the town directory) to work through */
             objectives: components["schemas"]["ObjectiveRef"][];
-            policy?: components["schemas"]["MissionPolicy"];
+            /** @description Execution policy; omitted fields take their defaults */
+            policy?: {
+                /** @description Default 2 */
+                max_parallel_items?: number;
+                /** @description Default true: implement and test items need an approving review */
+                reviewer_required?: boolean;
+                /** @description Default false: merge a PR once approved, green and mergeable */
+                auto_merge?: boolean;
+                /** @description Default 180 */
+                watch_interval_secs?: number;
+            };
         };
         StartMissionResponse: {
-            /** Format: uuid */
-            mission_id?: string;
-            state?: components["schemas"]["MissionState"];
-            objective_count?: number;
+            mission_id: string;
+            state: components["schemas"]["MissionState"];
+            objective_count: number;
+            work_item_count: number;
+            /** @description The compiled work graph, in assignment order */
+            work_items: components["schemas"]["WorkItem"][];
         };
         MissionStatus: {
-            mission?: components["schemas"]["MissionRun"];
-            /** @description Included if include_work=true */
+            mission: components["schemas"]["MissionRun"];
+            /** @description With include_work=true */
             work_items?: components["schemas"]["WorkItem"][];
-            /** @description Included if include_watches=true */
+            /** @description With include_watches=true */
             watches?: components["schemas"]["WatchItem"][];
-            /** @description Included if include_events=true */
+            /** @description With include_events=true: newest first */
             events?: string[];
-            summary?: {
-                total_work_items?: number;
-                pending?: number;
-                ready?: number;
-                running?: number;
-                done?: number;
-                blocked?: number;
-                active_watches?: number;
+            summary: {
+                total_work_items: number;
+                pending: number;
+                ready: number;
+                assigned: number;
+                running: number;
+                done: number;
+                blocked: number;
+                /** @description Watches not done */
+                active_watches: number;
             };
         };
         MissionActionResponse: {
-            /** Format: uuid */
-            mission_id?: string;
-            status?: string;
-            previous_state?: components["schemas"]["MissionState"];
-            new_state?: components["schemas"]["MissionState"];
+            mission_id: string;
+            /** @description What happened: stopped, stopped (forced), already stopped, resumed, completed, failed… */
+            status: string;
+            previous_state: components["schemas"]["MissionState"];
+            new_state: components["schemas"]["MissionState"];
         };
         StopMissionRequest: {
             /**
-             * @description Force stop without graceful cleanup
+             * @description false: pause (state blocked, resumable); true: fail the mission and cancel its open tasks
              * @default false
              */
             force?: boolean;
         };
+        FailMissionRequest: {
+            /** @description Why; defaults to "Marked failed by user" */
+            reason?: string;
+        };
         DeleteMissionResponse: {
-            /** Format: uuid */
-            mission_id?: string;
-            deleted?: boolean;
+            mission_id: string;
+            /** @constant */
+            deleted: true;
         };
         WorkItemList: {
-            /** Format: uuid */
-            mission_id?: string;
-            work_items?: components["schemas"]["WorkItem"][];
-            count?: number;
+            mission_id: string;
+            work_items: components["schemas"]["WorkItem"][];
+            count: number;
         };
         UpdateWorkItemRequest: {
+            /** @description `done` goes through the submission protocol (PR artifacts start watches; the reviewer gate asks for a review). `assigned` is refused: redirect with a note. */
             status?: components["schemas"]["WorkStatus"];
             /** @description Artifact references to add (PR URLs, commits) */
             artifacts?: string[];
         };
         WatchItemList: {
-            /** Format: uuid */
-            mission_id?: string;
-            watches?: components["schemas"]["WatchItem"][];
-            count?: number;
+            mission_id: string;
+            watches: components["schemas"]["WatchItem"][];
+            count: number;
         };
         SnoozeWatchRequest: {
-            /** @description Duration to snooze in seconds */
+            /** @description Seconds until the next check (60 to 604800) */
             duration_secs: number;
         };
         MissionEventList: {
-            /** Format: uuid */
-            mission_id?: string;
-            /** @description Timestamped event messages */
-            events?: string[];
-            count?: number;
+            mission_id: string;
+            /** @description Timestamped activity lines, newest first */
+            events: string[];
+            count: number;
+        };
+        AddNoteRequest: {
+            /** @description `resume…`, `pause…`, `redirect <work item> to <agent> [reason]`, or free text for the log */
+            body: string;
+            /** @description Who wrote it; defaults to "conductor" */
+            sender?: string;
+        };
+        MissionNoteList: {
+            mission_id: string;
+            notes: components["schemas"]["MissionNote"][];
+            count: number;
+        };
+        RecoverResponse: {
+            checked: number;
+            recovered: number;
+            agents: string[];
+            messages_returned: number;
+            tasks_requeued: number;
+        };
+        ReclaimRequest: {
+            /** @default false */
+            to_backlog?: boolean;
+            /** @description Give the work to this agent */
+            to?: string;
+            /** @description Only this stopped agent */
+            from?: string;
+        };
+        ReclaimResponse: {
+            reclaimed: number;
+            /** @description "backlog", "agent:<name>", or "listed" (nothing moved) */
+            destination: string;
+            /** @description In list mode, what each stopped agent holds; otherwise what could not be moved */
+            work: {
+                agent_id: string;
+                agent_name: string;
+                messages: number;
+                tasks: string[];
+            }[];
+        };
+        OrphanTasksRequest: {
+            /**
+             * @description list (default, changes nothing), to_backlog, cancel or delete
+             * @default list
+             * @enum {string}
+             */
+            action?: "list" | "to_backlog" | "backlog" | "cancel" | "delete" | "";
+        };
+        OrphanTasksResponse: {
+            /** @enum {string} */
+            action: "list" | "to_backlog" | "cancel" | "delete";
+            count: number;
+            orphans: {
+                task_id: string;
+                assigned_to: string | null;
+                state: string;
+                /** @enum {string} */
+                reason: "agent_missing" | "agent_terminal";
+            }[];
+        };
+        AssignTaskRequest: {
+            /** @description An agent: name, UUID, nickname, `Nickname [role]`, 4-character short id, or `conductor` */
+            agent: string;
+            /** @description What the agent should do */
+            task: string;
+            tags?: string[];
+        };
+        AssignTaskResponse: {
+            task_id: string;
+            agent_id: string;
+            agent_name: string;
+        };
+        /** @description Tasks assigned to an agent and not started yet */
+        PendingTaskList: {
+            tasks: {
+                task_id: string;
+                description: string;
+                agent_id: string;
+                agent_name: string;
+            }[];
+            count: number;
+        };
+        TaskList: {
+            tasks: components["schemas"]["Task"][];
+            count: number;
+        };
+        CompleteTaskRequest: {
+            /** @description Outcome; defaults to "Completed" */
+            result?: string;
+        };
+        FailTaskRequest: {
+            /** @description Why it failed; defaults to "Failed" */
+            error?: string;
+        };
+        TownInfo: {
+            name: string;
+            root: string;
+            /** @description The Redis URL with any password masked */
+            redis_url: string;
+        };
+        TownStatus: {
+            name: string;
+            root: string;
+            redis_url: string;
+            agent_count: number;
+            agents: components["schemas"]["AgentInfo"][];
+            backlog_count: number;
+            /** @description With deep=true: recent activity lines per agent id, newest first */
+            activity?: {
+                [key: string]: string[];
+            };
         };
     };
     responses: never;
-    parameters: {
-        /** @description Agent name */
-        AgentName: string;
-        /** @description Task UUID */
-        TaskId: string;
-        /** @description Mission UUID */
-        MissionId: string;
-        /** @description Work item UUID */
-        WorkItemId: string;
-        /** @description Watch item UUID */
-        WatchId: string;
-    };
+    parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -959,18 +1441,33 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Service is alive */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example ok */
-                        status?: string;
-                        /** @example 3600 */
-                        uptime_secs?: number;
-                    };
+                    "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+        };
+    };
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthResponse"];
                 };
             };
         };
@@ -984,47 +1481,51 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Service is ready to serve requests */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example ready */
-                        status?: string;
-                        /** @example connected */
-                        redis?: string;
-                        /**
-                         * Format: double
-                         * @example 1.2
-                         */
-                        redis_latency_ms?: number;
-                        /** @example running */
-                        dispatcher?: string;
-                        /** @example mytown */
-                        town?: string;
-                    };
+                    "application/json": components["schemas"]["ReadyResponse"];
                 };
             };
-            /** @description Service is running but cannot reach required dependencies */
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example not_ready */
-                        status?: string;
-                        /** @example disconnected */
-                        redis?: string;
-                        /** @example unknown */
-                        dispatcher?: string;
-                        /** @example mytown */
-                        town?: string;
-                        /** @example Redis ping failed */
-                        detail?: string;
-                    };
+                    "application/json": components["schemas"]["NotReadyResponse"];
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadyResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotReadyResponse"];
                 };
             };
         };
@@ -1038,7 +1539,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text exposition for townhall metrics */
+            /** @description Prometheus text exposition */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1047,7 +1548,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Metrics scrape failed because backing services are unavailable */
+            /** @description Redis is unreachable: every town family is zero and tinytown_ready is 0 */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1067,43 +1568,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description JSON scaling snapshot for external autoscalers */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example mytown */
-                        town: string;
-                        /** Format: date-time */
-                        timestamp: string;
-                        /** @example 3 */
-                        queue_depth: number;
-                        /** @example 2 */
-                        pending_tasks: number;
-                        /** @example 1 */
-                        in_flight_tasks: number;
-                        /** @example 1 */
-                        active_agents: number;
-                        /** @example 0 */
-                        cold_agents: number;
-                        /** @example 3 */
-                        desired_agents: number;
-                        /** @example 10 */
-                        max_agents: number;
-                        /** @enum {string} */
-                        scaling_recommendation: "scale_up" | "steady" | "scale_down" | "scale_to_zero";
-                    };
+                    "application/json": components["schemas"]["ScalingSignal"];
                 };
             };
-            /** @description Scaling signal unavailable because backing services are unavailable */
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1117,7 +1606,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Town information */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1126,13 +1615,49 @@ export interface operations {
                     "application/json": components["schemas"]["TownInfo"];
                 };
             };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     getStatus: {
         parameters: {
             query?: {
-                /** @description Include detailed agent information */
-                deep?: boolean;
+                /** @description Include each agent’s recent activity lines */
+                deep?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -1140,13 +1665,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Town status */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TownStatus"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1160,13 +1730,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description List of agents */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AgentList"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1184,7 +1790,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Agent spawned */
+            /** @description Default Response */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1193,50 +1799,85 @@ export interface operations {
                     "application/json": components["schemas"]["SpawnAgentResponse"];
                 };
             };
-        };
-    };
-    killAgent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Agent name */
-                agent: components["parameters"]["AgentName"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Agent stopped */
-            200: {
+            /** @description Invalid input; `errors` names the fields */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AgentActionResponse"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-        };
-    };
-    restartAgent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Agent name */
-                agent: components["parameters"]["AgentName"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Agent restarted */
-            200: {
+            /** @description No API key, or not a valid one */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AgentActionResponse"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1248,19 +1889,589 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PruneRequest"];
             };
         };
         responses: {
-            /** @description Agents pruned */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PruneResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent name */
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentInfo"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    killAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent name */
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentActionResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    restartAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent name */
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentActionResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    interruptAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent name */
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentActionResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    resumeAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent name */
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentActionResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    closeAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent name */
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentActionResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1278,13 +2489,85 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Task assigned */
+            /** @description Default Response */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AssignTaskResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1298,13 +2581,421 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Pending tasks */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PendingTaskList"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listTasks: {
+        parameters: {
+            query?: {
+                /** @description Only tasks in this state */
+                state?: "pending" | "assigned" | "running" | "completed" | "failed" | "cancelled";
+                /** @description Only tasks assigned to this agent */
+                agent?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskList"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Task UUID */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    completeTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Task UUID */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompleteTaskRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    failTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Task UUID */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FailTaskRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1318,13 +3009,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Backlog items */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BacklogList"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1342,7 +3069,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Task added to backlog */
+            /** @description Default Response */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1351,31 +3078,67 @@ export interface operations {
                     "application/json": components["schemas"]["AddBacklogResponse"];
                 };
             };
-        };
-    };
-    claimBacklogTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Task UUID */
-                task_id: components["parameters"]["TaskId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ClaimRequest"];
-            };
-        };
-        responses: {
-            /** @description Task claimed */
-            200: {
+            /** @description Invalid input; `errors` names the fields */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimResponse"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1393,13 +3156,202 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Tasks assigned */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AssignAllResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    claimBacklogTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Task UUID */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1410,19 +3362,82 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Task UUID */
-                task_id: components["parameters"]["TaskId"];
+                task_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Task removed */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RemoveBacklogResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1440,13 +3455,85 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Message sent */
+            /** @description Default Response */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SendMessageResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1457,19 +3544,73 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Agent name */
-                agent: components["parameters"]["AgentName"];
+                agent: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Inbox contents */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InboxResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1480,19 +3621,73 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Agent name */
-                agent: components["parameters"]["AgentName"];
+                agent: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Inbox contents */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InboxResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1506,13 +3701,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Recovery complete */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RecoverResponse"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1530,7 +3761,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Tasks reclaimed */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1539,13 +3770,183 @@ export interface operations {
                     "application/json": components["schemas"]["ReclaimResponse"];
                 };
             };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The current state forbids this action */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
-    listMissions: {
+    reclaimOrphanTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OrphanTasksRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrphanTasksResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listEvents: {
         parameters: {
             query?: {
-                /** @description Only return active missions (planning, running, blocked) */
-                active_only?: boolean;
+                /** @description Newest N events */
+                limit?: number;
+                /** @description Only this agent’s events */
+                agent?: string;
             };
             header?: never;
             path?: never;
@@ -1553,13 +3954,135 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description List of missions */
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Invalid input; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown agent or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listMissions: {
+        parameters: {
+            query?: {
+                /** @description Only active missions (planning, running, blocked) */
+                active_only?: boolean | ("true" | "false");
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MissionList"];
+                };
+            };
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1577,7 +4100,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Mission created and started */
+            /** @description Default Response */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1586,13 +4109,67 @@ export interface operations {
                     "application/json": components["schemas"]["StartMissionResponse"];
                 };
             };
-            /** @description Invalid request */
+            /** @description Invalid input or malformed id; `errors` names the fields */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1600,23 +4177,23 @@ export interface operations {
     getMissionStatus: {
         parameters: {
             query?: {
-                /** @description Include work item details */
-                include_work?: boolean;
-                /** @description Include watch item details */
-                include_watches?: boolean;
-                /** @description Include recent activity events */
-                include_events?: boolean;
+                /** @description Include the work items */
+                include_work?: boolean | ("true" | "false");
+                /** @description Include the watches */
+                include_watches?: boolean | ("true" | "false");
+                /** @description Include the 20 newest activity lines */
+                include_events?: boolean | ("true" | "false");
             };
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Mission status */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1625,13 +4202,58 @@ export interface operations {
                     "application/json": components["schemas"]["MissionStatus"];
                 };
             };
-            /** @description Mission not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1639,19 +4261,19 @@ export interface operations {
     deleteMission: {
         parameters: {
             query?: {
-                /** @description Force delete even if mission is active */
-                force?: boolean;
+                /** @description Delete even an active mission */
+                force?: boolean | ("true" | "false");
             };
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Mission deleted */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1660,22 +4282,67 @@ export interface operations {
                     "application/json": components["schemas"]["DeleteMissionResponse"];
                 };
             };
-            /** @description Mission not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Mission is still active */
+            /** @description The mission is still active (use force=true) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1686,13 +4353,13 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Mission resumed */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1701,22 +4368,67 @@ export interface operations {
                     "application/json": components["schemas"]["MissionActionResponse"];
                 };
             };
-            /** @description Mission not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Mission cannot be resumed (e.g., already running) */
+            /** @description The mission is running, completed or failed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1727,7 +4439,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
             };
             cookie?: never;
         };
@@ -1737,7 +4449,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Mission stopped */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1746,13 +4458,279 @@ export interface operations {
                     "application/json": components["schemas"]["MissionActionResponse"];
                 };
             };
-            /** @description Mission not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The mission is completed or failed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    completeMission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Mission UUID */
+                mission_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MissionActionResponse"];
+                };
+            };
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The mission failed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    failMission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Mission UUID */
+                mission_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FailMissionRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MissionActionResponse"];
+                };
+            };
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The mission is completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1760,19 +4738,18 @@ export interface operations {
     listWorkItems: {
         parameters: {
             query?: {
-                /** @description Filter by work item status */
-                status?: "pending" | "ready" | "assigned" | "running" | "blocked" | "done";
+                status?: components["schemas"]["WorkStatus"];
             };
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description List of work items */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1781,13 +4758,58 @@ export interface operations {
                     "application/json": components["schemas"]["WorkItemList"];
                 };
             };
-            /** @description Mission not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1798,15 +4820,15 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
                 /** @description Work item UUID */
-                work_item_id: components["parameters"]["WorkItemId"];
+                work_item_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Work item details */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1815,13 +4837,58 @@ export interface operations {
                     "application/json": components["schemas"]["WorkItem"];
                 };
             };
-            /** @description Work item not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission or work item */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1832,9 +4899,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
                 /** @description Work item UUID */
-                work_item_id: components["parameters"]["WorkItemId"];
+                work_item_id: string;
             };
             cookie?: never;
         };
@@ -1844,7 +4911,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Work item updated */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1853,13 +4920,85 @@ export interface operations {
                     "application/json": components["schemas"]["WorkItem"];
                 };
             };
-            /** @description Work item not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission or work item */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The mission is finished, the item is done, or the status cannot be set */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1867,19 +5006,18 @@ export interface operations {
     listWatchItems: {
         parameters: {
             query?: {
-                /** @description Filter by watch status */
-                status?: "active" | "snoozed" | "done";
+                status?: components["schemas"]["WatchStatus"];
             };
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description List of watch items */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1888,13 +5026,58 @@ export interface operations {
                     "application/json": components["schemas"]["WatchItemList"];
                 };
             };
-            /** @description Mission not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1905,9 +5088,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
-                /** @description Watch item UUID */
-                watch_id: components["parameters"]["WatchId"];
+                mission_id: string;
+                /** @description Watch UUID */
+                watch_id: string;
             };
             cookie?: never;
         };
@@ -1917,7 +5100,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Watch snoozed */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1926,13 +5109,85 @@ export interface operations {
                     "application/json": components["schemas"]["WatchItem"];
                 };
             };
-            /** @description Watch not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission or watch */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The watch is done */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -1940,19 +5195,19 @@ export interface operations {
     getMissionEvents: {
         parameters: {
             query?: {
-                /** @description Maximum number of events to return */
+                /** @description Newest N lines (1-100) */
                 limit?: number;
             };
             header?: never;
             path: {
                 /** @description Mission UUID */
-                mission_id: components["parameters"]["MissionId"];
+                mission_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Mission events */
+            /** @description Default Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1961,13 +5216,234 @@ export interface operations {
                     "application/json": components["schemas"]["MissionEventList"];
                 };
             };
-            /** @description Mission not found */
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listMissionNotes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Mission UUID */
+                mission_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MissionNoteList"];
+                };
+            };
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    addMissionNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Mission UUID */
+                mission_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddNoteRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MissionNote"];
+                };
+            };
+            /** @description Invalid input or malformed id; `errors` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No API key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unknown mission */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Rate limit reached; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Redis is unreachable or the request timed out */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
