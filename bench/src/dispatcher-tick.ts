@@ -1,7 +1,7 @@
 import { missionBenchPass, seedMissionBench } from '@tinytown/mission';
 import { Town } from '@tinytown/store';
 import { startTestRedis, type TestRedis } from '@tinytown/testkit';
-import type { Row, Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
 
 /**
  * Dispatcher cost: one pass over 100 running missions of 100 work items with 10 of them changing, and one

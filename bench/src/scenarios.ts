@@ -5,4 +5,9 @@ import type { Scenario } from './scenario.js';
 import { taskThroughput } from './task-throughput.js';
 
 /** Every scenario, in the order `pnpm bench` runs them. Select some by name: `pnpm bench messages`. */
-export const SCENARIOS: readonly Scenario[] = [messageLatency, taskThroughput, restThroughput, dispatcherTick];
+export const SCENARIOS: readonly Scenario[] = [
+  messageLatency,
+  taskThroughput,
+  restThroughput,
+  dispatcherTick,
+];
