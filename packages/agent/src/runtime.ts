@@ -50,6 +50,8 @@ export interface AgentLoopOptions {
   readonly killGraceMs?: number;
   /** Consecutive failed rounds before the agent is put in `error`. Default 3. */
   readonly maxConsecutiveFailures?: number;
+  /** How long Redis may stay unreachable before the loop gives up. Default 5 min. */
+  readonly redisOutageMs?: number;
   /** Aborting stops the loop: a running CLI is killed and its messages go back to the inbox. */
   readonly signal?: AbortSignal;
   /** One line per thing worth knowing; default nothing. */
@@ -85,6 +87,7 @@ export interface RoundRecord {
 
 const DEFAULT_POLL_MS = 1_000;
 const DEFAULT_MAX_FAILURES = 3;
+const DEFAULT_REDIS_OUTAGE_MS = 5 * 60_000;
 /** Messages taken into one round at most. */
 const ROUND_BATCH = 50;
 
@@ -239,41 +242,63 @@ export class AgentLoop {
     await this.moveTo('idle', ['starting', 'cold']);
     this.idleSince = Date.now();
 
+    let outageSince: number | undefined;
     for (;;) {
       if (signal?.aborted) return 'aborted';
-      const beat = await this.town.agents.heartbeat(this.id);
-      if (beat.stopRequested === 'kill' || isTerminalAgentState(beat.state)) {
-        return beat.stopRequested === 'kill' ? 'killed' : 'stopped';
-      }
-      if (beat.stopRequested === 'close' || beat.state === 'draining') return 'closed';
-      if (beat.state === 'paused') {
-        this.idleSince = Date.now();
-        await sleep(this.pollMs, signal);
-        continue;
-      }
-      if (this.rounds >= settings.maxRounds) return 'max_rounds';
-
-      const messages = await this.town.messages.takeRound(this.id, ROUND_BATCH);
-      if (messages.length === 0) {
-        if (settings.autoClaim && (await this.autoClaim())) continue;
-        if (beat.state === 'working') await this.moveTo('idle', ['working']);
-        if (settings.idleTimeoutMs > 0 && Date.now() - this.idleSince >= settings.idleTimeoutMs) {
-          this.log(`idle for ${settings.idleTimeoutMs} ms: draining and stopping`);
-          await this.moveTo('draining', ['idle', 'working', 'starting'], 'Idle timeout reached; draining');
-          return 'idle_timeout';
-        }
-        await sleep(this.pollMs, signal);
-        continue;
-      }
-
-      const ended = await this.round(agent.name, messages);
-      if (ended) return ended;
-      this.idleSince = Date.now();
-      if (this.consecutiveFailures > 0) {
-        // Back off after a failure instead of hammering a broken CLI with the same messages.
-        await sleep(Math.min(this.pollMs * 2 ** this.consecutiveFailures, 30_000), signal);
+      try {
+        const ended = await this.iteration(agent.name);
+        outageSince = undefined;
+        if (ended) return ended;
+      } catch (caught) {
+        // Redis going away (a restart, a failover) pauses the agent instead of ending it; in-flight messages
+        // stay in flight and are delivered again, and a lapsed lease is the reaper's to handle.
+        if (!isTinytownError(caught, 'REDIS_UNAVAILABLE')) throw caught;
+        outageSince ??= Date.now();
+        const outageMs = this.options.redisOutageMs ?? DEFAULT_REDIS_OUTAGE_MS;
+        if (Date.now() - outageSince > outageMs) throw caught;
+        this.log(`Redis unavailable (${caught.message}); retrying`);
+        await sleep(Math.min(this.pollMs * 2, 2_000), signal);
       }
     }
+  }
+
+  /** One pass of the loop: control checks, then idle handling or one round. */
+  private async iteration(agentName: string): Promise<AgentLoopExit | undefined> {
+    const { settings, signal } = this.options;
+    const beat = await this.town.agents.heartbeat(this.id);
+    if (beat.stopRequested === 'kill' || isTerminalAgentState(beat.state)) {
+      return beat.stopRequested === 'kill' ? 'killed' : 'stopped';
+    }
+    if (beat.stopRequested === 'close' || beat.state === 'draining') return 'closed';
+    if (beat.state === 'paused') {
+      this.idleSince = Date.now();
+      await sleep(this.pollMs, signal);
+      return undefined;
+    }
+    if (this.rounds >= settings.maxRounds) return 'max_rounds';
+    // Between rounds the agent is never working (a round cut short by an outage may have left it so).
+    if (beat.state === 'working') await this.moveTo('idle', ['working']);
+
+    const messages = await this.town.messages.takeRound(this.id, ROUND_BATCH);
+    if (messages.length === 0) {
+      if (settings.autoClaim && (await this.autoClaim())) return undefined;
+      if (settings.idleTimeoutMs > 0 && Date.now() - this.idleSince >= settings.idleTimeoutMs) {
+        this.log(`idle for ${settings.idleTimeoutMs} ms: draining and stopping`);
+        await this.moveTo('draining', ['idle', 'working', 'starting'], 'Idle timeout reached; draining');
+        return 'idle_timeout';
+      }
+      await sleep(this.pollMs, signal);
+      return undefined;
+    }
+
+    const ended = await this.round(agentName, messages);
+    if (ended) return ended;
+    this.idleSince = Date.now();
+    if (this.consecutiveFailures > 0) {
+      // Back off after a failure instead of hammering a broken CLI with the same messages.
+      await sleep(Math.min(this.pollMs * 2 ** this.consecutiveFailures, 30_000), signal);
+    }
+    return undefined;
   }
 
   /** Claims the oldest role-matching backlog task; its task_assign message arrives in the inbox. */

@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Town } from '@tinytown/store';
+import { freePort } from '@tinytown/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAgentLoop } from '../src/runtime.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'store-agent.mjs');
+
+// A private redis-server with an append-only file, so a crash and restart keeps the town's data.
+let dir: string;
+let port: number;
+let server: ChildProcess | undefined;
+
+function startServer(): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+}
+
+async function crashServer(): Promise<void> {
+  const child = server;
+  if (!child || child.exitCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tt-outage-'));
+  port = await freePort();
+  server = await startServer();
+});
+afterAll(async () => {
+  await crashServer();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the agent loop across a Redis restart', () => {
+  it('waits for Redis to come back and carries on', async () => {
+    const url = `redis://127.0.0.1:${port}`;
+    // Few retries per command, as `tt` connects: the outage reaches the loop as errors, not just delays.
+    const town = await Town.connect({
+      url,
+      town: 'outage',
+      settings: { leaseMs: 60_000 },
+      maxRetriesPerRequest: 1,
+    });
+    try {
+      const agent = await town.agents.register({ name: 'steady', cli: 'fake' });
+      const lines: string[] = [];
+      const running = runAgentLoop({
+        town,
+        agentId: agent.id,
+        townRoot: dir,
+        settings: { maxRounds: 1, idleTimeoutMs: 0, roundTimeoutMs: 20_000, autoClaim: false },
+        agentClis: {
+          fake: { command: `${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}`, env: {} },
+        },
+        redisUrl: url,
+        pollMs: 100,
+        log: (line) => lines.push(line),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await crashServer();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      server = await startServer();
+      const { task } = await town.tasks.assign('steady', 'Work after the outage');
+      const result = await running;
+      expect(result).toMatchObject({ reason: 'max_rounds', rounds: 1, failedRounds: 0 });
+      expect((await town.tasks.get(task.id)).state).toBe('completed');
+      expect(lines.some((line) => line.includes('Redis unavailable'))).toBe(true);
+    } finally {
+      await town.close();
+    }
+  });
+});
