@@ -35,6 +35,18 @@ export const AgentRef = z
 export const AgentParams = z.object({ agent: AgentRef.describe('Agent name') });
 export const TaskIdParams = z.object({ task_id: Id.describe('Task UUID') });
 
+/**
+ * `true` or `false` in a query string. Documented as a boolean (or its text) so typed clients pass a
+ * boolean, which they send as text.
+ */
+export function queryFlag(fallback: boolean, description: string) {
+  return z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .default(fallback)
+    .transform((value) => value === true || value === 'true')
+    .describe(description);
+}
+
 /** A JSON body the route reads but does not require (Fastify hands an absent body over as null). */
 export function optionalBody<T extends z.ZodObject>(schema: T) {
   return schema.nullish();

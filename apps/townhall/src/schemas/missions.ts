@@ -15,7 +15,7 @@ import {
 } from '@tinytown/core';
 import { EVENTS_LIMIT_MAX, WATCH_SNOOZE_MAX_SECS, WATCH_SNOOZE_MIN_SECS } from '@tinytown/mission';
 import { z } from 'zod';
-import { Id, Text } from './common.js';
+import { Id, queryFlag, Text } from './common.js';
 
 // The mission records are core's own schemas (what the store keeps is what the API shows), named here
 // so the document has one component per shape, under the contract's names.
@@ -54,15 +54,6 @@ MissionNote.register(z.globalRegistry, {
 });
 
 export { MissionNote, MissionRun, MissionSummary, WatchItem, WorkItem };
-
-/** `true` or `false` in a query string (a boolean for typed clients, which send it as text). */
-function queryFlag(fallback: boolean, description: string) {
-  return z
-    .union([z.boolean(), z.enum(['true', 'false'])])
-    .default(fallback)
-    .transform((value) => value === true || value === 'true')
-    .describe(description);
-}
 
 export const MissionIdParams = z.object({ mission_id: Id.describe('Mission UUID') });
 export const WorkItemParams = z.object({

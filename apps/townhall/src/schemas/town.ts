@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentInfo } from './agents.js';
+import { queryFlag } from './common.js';
 
 export const TownInfo = z
   .object({
@@ -10,11 +11,7 @@ export const TownInfo = z
   .meta({ id: 'TownInfo' });
 
 export const StatusQuery = z.object({
-  deep: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true')
-    .describe('Include each agent’s recent activity lines'),
+  deep: queryFlag(false, 'Include each agent’s recent activity lines'),
 });
 
 export const TownStatus = z

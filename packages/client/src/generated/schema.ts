@@ -1657,7 +1657,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Include each agent’s recent activity lines */
-                deep?: "true" | "false";
+                deep?: boolean | ("true" | "false");
             };
             header?: never;
             path?: never;
