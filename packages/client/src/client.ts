@@ -78,6 +78,8 @@ export function createTinytownClient(options: TinytownClientOptions) {
     raw,
     health: {
       live: () => ok(raw.GET('/health')),
+      healthz: () => ok(raw.GET('/healthz')),
+      readyz: () => ok(raw.GET('/readyz')),
       ready: () => ok(raw.GET('/ready')),
       scaling: () => ok(raw.GET('/api/scaling')),
       metrics: async (): Promise<string> => (await raw.GET('/metrics', { parseAs: 'text' })).data as string,
@@ -88,15 +90,25 @@ export function createTinytownClient(options: TinytownClientOptions) {
     },
     agents: {
       list: () => ok(raw.GET('/v1/agents')),
+      get: (agent: string) => ok(raw.GET('/v1/agents/{agent}', agentPath(agent))),
       spawn: (body: JsonBody<operations['spawnAgent']>) => ok(raw.POST('/v1/agents', { body })),
       kill: (agent: string) => ok(raw.POST('/v1/agents/{agent}/kill', agentPath(agent))),
       restart: (agent: string) => ok(raw.POST('/v1/agents/{agent}/restart', agentPath(agent))),
+      interrupt: (agent: string) => ok(raw.POST('/v1/agents/{agent}/interrupt', agentPath(agent))),
+      resume: (agent: string) => ok(raw.POST('/v1/agents/{agent}/resume', agentPath(agent))),
+      close: (agent: string) => ok(raw.POST('/v1/agents/{agent}/close', agentPath(agent))),
       prune: (body: JsonBody<operations['pruneAgents']> = {}) => ok(raw.POST('/v1/agents/prune', { body })),
       inbox: (agent: string) => ok(raw.GET('/v1/agents/{agent}/inbox', agentPath(agent))),
     },
     tasks: {
       assign: (body: JsonBody<operations['assignTask']>) => ok(raw.POST('/v1/tasks/assign', { body })),
       pending: () => ok(raw.GET('/v1/tasks/pending')),
+      list: (query?: Query<operations['listTasks']>) => ok(raw.GET('/v1/tasks', { params: { query } })),
+      get: (taskId: string) => ok(raw.GET('/v1/tasks/{task_id}', taskPath(taskId))),
+      complete: (taskId: string, body: JsonBody<operations['completeTask']> = {}) =>
+        ok(raw.POST('/v1/tasks/{task_id}/complete', { ...taskPath(taskId), body })),
+      fail: (taskId: string, body: JsonBody<operations['failTask']> = {}) =>
+        ok(raw.POST('/v1/tasks/{task_id}/fail', { ...taskPath(taskId), body })),
     },
     backlog: {
       list: () => ok(raw.GET('/v1/backlog')),
@@ -112,6 +124,11 @@ export function createTinytownClient(options: TinytownClientOptions) {
     recovery: {
       recover: () => ok(raw.POST('/v1/recover')),
       reclaim: (body: JsonBody<operations['reclaim']> = {}) => ok(raw.POST('/v1/reclaim', { body })),
+      orphanTasks: (body: JsonBody<operations['reclaimOrphanTasks']> = {}) =>
+        ok(raw.POST('/v1/reclaim/orphan-tasks', { body })),
+    },
+    events: {
+      list: (query?: Query<operations['listEvents']>) => ok(raw.GET('/v1/events', { params: { query } })),
     },
     missions: {
       list: (query?: Query<operations['listMissions']>) => ok(raw.GET('/v1/missions', { params: { query } })),
@@ -124,6 +141,14 @@ export function createTinytownClient(options: TinytownClientOptions) {
         ok(raw.POST('/v1/missions/{mission_id}/resume', { params: missionPath(missionId) })),
       stop: (missionId: string, body?: JsonBody<operations['stopMission']>) =>
         ok(raw.POST('/v1/missions/{mission_id}/stop', { params: missionPath(missionId), body })),
+      complete: (missionId: string) =>
+        ok(raw.POST('/v1/missions/{mission_id}/complete', { params: missionPath(missionId) })),
+      fail: (missionId: string, body?: JsonBody<operations['failMission']>) =>
+        ok(raw.POST('/v1/missions/{mission_id}/fail', { params: missionPath(missionId), body })),
+      notes: (missionId: string) =>
+        ok(raw.GET('/v1/missions/{mission_id}/notes', { params: missionPath(missionId) })),
+      addNote: (missionId: string, body: JsonBody<operations['addMissionNote']>) =>
+        ok(raw.POST('/v1/missions/{mission_id}/notes', { params: missionPath(missionId), body })),
       workItems: (missionId: string, query?: Query<operations['listWorkItems']>) =>
         ok(raw.GET('/v1/missions/{mission_id}/work', { params: { ...missionPath(missionId), query } })),
       workItem: (missionId: string, workItemId: string) =>
@@ -139,8 +164,8 @@ export function createTinytownClient(options: TinytownClientOptions) {
             body,
           }),
         ),
-      watches: (missionId: string) =>
-        ok(raw.GET('/v1/missions/{mission_id}/watches', { params: missionPath(missionId) })),
+      watches: (missionId: string, query?: Query<operations['listWatchItems']>) =>
+        ok(raw.GET('/v1/missions/{mission_id}/watches', { params: { ...missionPath(missionId), query } })),
       snoozeWatch: (missionId: string, watchId: string, body: JsonBody<operations['snoozeWatch']>) =>
         ok(
           raw.POST('/v1/missions/{mission_id}/watches/{watch_id}/snooze', {

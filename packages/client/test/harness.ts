@@ -1,13 +1,21 @@
 import { type Scope, TownConfig, type TownConfigInput } from '@tinytown/core';
+import { createGitHubForge } from '@tinytown/mission';
 import { Town } from '@tinytown/store';
-import { useTestRedis } from '@tinytown/testkit';
+import { type FakeGitHub, startFakeGitHub, useTestRedis } from '@tinytown/testkit';
 import { buildServer, hashApiKey, type TownhallServer } from '@tinytown/townhall';
-import { afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 /** A real townhall on a free port over a private redis-server, fresh for every test. */
-export function useTownhall(options: { keys?: { key: string; scopes: Scope[] }[] } = {}) {
+export function useTownhall(options: { keys?: { key: string; scopes: Scope[] }[]; root?: string } = {}) {
   const redis = useTestRedis();
   let state: { town: Town; app: TownhallServer; baseUrl: string } | undefined;
+  let github: FakeGitHub | undefined;
+  beforeAll(async () => {
+    github = await startFakeGitHub();
+  });
+  afterAll(async () => {
+    await github?.close();
+  });
 
   beforeEach(async () => {
     const town = await Town.connect({ url: redis.current.url, town: 'sdk' });
@@ -19,7 +27,15 @@ export function useTownhall(options: { keys?: { key: string; scopes: Scope[] }[]
       ...(keys.length > 0 ? { auth: { mode: 'api_key', keys } } : {}),
     };
     const config = TownConfig.parse({ name: 'sdk', townhall });
-    const app = await buildServer({ town, config, root: '/srv/sdk', logger: false, processMetrics: false });
+    github?.reset();
+    const app = await buildServer({
+      town,
+      config,
+      root: options.root ?? '/srv/sdk',
+      logger: false,
+      processMetrics: false,
+      forge: createGitHubForge({ baseUrl: github?.url ?? '' }),
+    });
     const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     state = { town, app, baseUrl };
   });
@@ -30,6 +46,10 @@ export function useTownhall(options: { keys?: { key: string; scopes: Scope[] }[]
   });
 
   return {
+    get github(): FakeGitHub {
+      if (!github) throw new Error('fake GitHub not started');
+      return github;
+    },
     get baseUrl(): string {
       if (!state) throw new Error('townhall not started');
       return state.baseUrl;

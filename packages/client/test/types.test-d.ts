@@ -24,8 +24,6 @@ describe('types follow the OpenAPI document', () => {
     expectTypeOf(client.backlog.claim).returns.resolves.toEqualTypeOf<
       components['schemas']['ClaimResponse']
     >();
-    expectTypeOf<Awaited<ReturnType<typeof client.messages.send>>['message_id']>().toEqualTypeOf<
-      string | undefined
-    >();
+    expectTypeOf<Awaited<ReturnType<typeof client.messages.send>>['message_id']>().toEqualTypeOf<string>();
   });
 });
