@@ -1,6 +1,6 @@
 import { TownConfig, type TownConfigInput } from '@tinytown/core';
 import { Town } from '@tinytown/store';
-import { type TestRedis, useTestRedis } from '@tinytown/testkit';
+import { dumpKeys as dumpAllKeys, type TestRedis, useTestRedis } from '@tinytown/testkit';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import {
   type BuildServerOptions,
@@ -138,19 +138,8 @@ export async function call(
 }
 
 /** Every key of the town and its content, except the rate limiter's counters. */
-export async function dumpKeys(client: TestRedis['client']): Promise<Record<string, unknown>> {
-  const keys = (await client.keys('*')).filter((key) => !key.includes(':ratelimit:')).sort();
-  const dump: Record<string, unknown> = {};
-  for (const key of keys) {
-    const type = await client.type(key);
-    if (type === 'string') dump[key] = await client.get(key);
-    else if (type === 'hash') dump[key] = await client.hgetall(key);
-    else if (type === 'list') dump[key] = await client.lrange(key, 0, -1);
-    else if (type === 'set') dump[key] = (await client.smembers(key)).sort();
-    else if (type === 'zset') dump[key] = await client.zrange(key, 0, -1, 'WITHSCORES');
-    else if (type === 'stream') dump[key] = await client.xrange(key, '-', '+');
-  }
-  return dump;
+export function dumpKeys(client: TestRedis['client']): Promise<Record<string, unknown>> {
+  return dumpAllKeys(client, (key) => key.includes(':ratelimit:'));
 }
 
 export function expectProblem(response: ApiResponse, status: number, code?: string): void {

@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from '@tinytown/core';
+import { TownEvent } from '@tinytown/core';
 import { z } from 'zod';
 import { AgentRef } from './common.js';
 
@@ -7,19 +7,7 @@ export const EventsQuery = z.object({
   agent: AgentRef.optional().describe('Only this agent’s events'),
 });
 
-export const TownEventSchema = z
-  .object({
-    id: z.string(),
-    event_type: z.enum(EVENT_TYPES),
-    agent_id: z.string().optional(),
-    task_id: z.string().optional(),
-    mission_id: z.string().optional(),
-    old_state: z.string().optional(),
-    new_state: z.string().optional(),
-    message: z.string(),
-    timestamp: z.string(),
-  })
-  .meta({ id: 'TownEvent' });
+export const TownEventSchema = TownEvent.meta({ id: 'TownEvent' });
 
 export const EventList = z
   .object({ events: z.array(TownEventSchema), count: z.number().int() })
