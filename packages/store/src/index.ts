@@ -31,15 +31,7 @@ export {
 } from './local-redis.js';
 export { newMessage, taskAssignMessage } from './message-factory.js';
 export { type InboxView, Messages, type SendInput, type SendResult } from './messages.js';
-export {
-  MISSION_EVENTS_MAX,
-  type MissionCommit,
-  type MissionSnapshot,
-  Missions,
-  type MissionTaskDraft,
-  missionNotFound,
-  type WorkCounts,
-} from './missions/index.js';
+export * from './missions/index.js';
 export { Probes } from './probes.js';
 export {
   type OrphanAction,

@@ -116,6 +116,17 @@ local function ensure_recipient(id)
   end
 end
 
+-- Assigns a pending backlog task to `agent` and queues its task_assign message (`envelope`, a prepared
+-- message without its task id).
+local function hand_over(task, agent, envelope, message)
+  write_task_state(task, 'assigned', agent.id)
+  envelope.task_id = task.id
+  push_message(agent.id, cjson.encode(envelope), false)
+  emit('task_assigned', {
+    task_id = task.id, agent_id = agent.id, old_state = 'pending', new_state = 'assigned', message = message,
+  })
+end
+
 -- Takes the oldest pending task off the backlog for `agent` (a loaded agent record): assigned with its
 -- task_assign message, or with `start` running at once. Stale ids are dropped on the way. Returns the
 -- task id, or nil when nothing is claimable.
@@ -134,13 +145,7 @@ local function claim_next(agent, start, envelope)
           message = 'Claimed from the backlog and started by ' .. agent.name,
         })
       else
-        write_task_state(task, 'assigned', agent.id)
-        envelope.task_id = task_id
-        push_message(agent.id, cjson.encode(envelope), false)
-        emit('task_assigned', {
-          task_id = task_id, agent_id = agent.id, old_state = 'pending', new_state = 'assigned',
-          message = 'Claimed from the backlog by ' .. agent.name,
-        })
+        hand_over(task, agent, envelope, 'Claimed from the backlog by ' .. agent.name)
       end
       return task_id
     end
