@@ -1,10 +1,12 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import type { TownEvent } from '@tinytown/core';
 import { useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, createTown, type TestTown, TT, until } from './helpers.js';
+import { cliCommand, createTown, runTt, type TestTown, TT, until } from './helpers.js';
 
 const RECORDER = resolve(import.meta.dirname, 'fixtures/record-argv.mjs');
 const redis = useTestRedis({ flushEachTest: false });
@@ -65,7 +67,6 @@ describe('tt conductor', () => {
       RECORD_EXIT: '3',
       TINYTOWN_AGENT_ID: '11111111-1111-4111-8111-111111111111',
     };
-    const { runTt } = await import('./helpers.js');
     const run = await runTt(['conductor', '--cli', 'recorder'], { cwd: t.dir, env });
     expect(run.code).toBe(3);
     expect(existsSync(record)).toBe(true);
@@ -79,5 +80,50 @@ describe('tt conductor', () => {
     expect(seen.agentId).toBeNull();
     expect(seen.ttTown).toBe(t.dir);
     expect(readFileSync(join(t.dir, '.tt', 'conductor_context.md'), 'utf8')).toBe(seen.argv[0]);
+  });
+});
+
+describe('tt init', () => {
+  it('names the town <repo>-<branch>, ignores .tt in git, and never overwrites without --force', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'tt-repo-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'ignore' });
+      git('init', '-q');
+      git('checkout', '-q', '-b', 'feature/login-page');
+      git(
+        '-c',
+        'user.name=t',
+        '-c',
+        'user.email=t@example.com',
+        'commit',
+        '-q',
+        '--allow-empty',
+        '-m',
+        'start',
+      );
+      const env = { ...t.env, TT_HOME: join(repo, '.home') };
+      const first = await runTt(['init', '--no-start', '--json'], { cwd: repo, env });
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({
+        name: `${basename(repo)}-feature-login-page`,
+        gitignore_updated: true,
+      });
+      expect(readFileSync(join(repo, '.gitignore'), 'utf8')).toMatch(/^\.tt$/m);
+      const config = readFileSync(join(repo, 'tinytown.toml'), 'utf8');
+      const again = await runTt(['init', '--no-start', '--name', 'other'], { cwd: repo, env });
+      expect(again.code).toBe(1);
+      expect(readFileSync(join(repo, 'tinytown.toml'), 'utf8')).toBe(config);
+      const forced = await runTt(['init', '--no-start', '--name', 'other', '--force', '--json'], {
+        cwd: repo,
+        env,
+      });
+      expect(JSON.parse(forced.stdout)).toMatchObject({ name: 'other', gitignore_updated: false });
+      const towns = await runTt(['towns', '--json'], { cwd: repo, env });
+      expect(JSON.parse(towns.stdout).towns).toEqual([
+        expect.objectContaining({ name: 'other', path: repo }),
+      ]);
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
   });
 });
