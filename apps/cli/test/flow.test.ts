@@ -78,6 +78,13 @@ describe('tt: a scripted agent does real work', () => {
     expect(alice).toMatchObject({ tasks_completed: 1, inbox_len: 0 });
     expect(alice?.rounds_completed).toBeGreaterThanOrEqual(1);
     expect(status.tasks).toMatchObject({ total: 1, completed: 1, in_flight: 0 });
+    const deep = await t.json<{ agents: { name: string; last_round: { tail: string[] } | null }[] }>(
+      'status',
+      '--deep',
+    );
+    expect(deep.agents.find((agent) => agent.name === 'alice')?.last_round?.tail.join('\n')).toContain(
+      'alice: completed',
+    );
 
     await t.json('kill', 'alice');
     await until(() => !alive(spawned.pid), 15_000, 'agent process exit');

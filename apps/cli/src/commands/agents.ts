@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { resolveAgentCli, runAgentLoop } from '@tinytown/agent';
 import {
   type Agent,
@@ -78,12 +80,35 @@ function loopSettings(ctx: CliContext, input: LoopSettingsInput) {
   };
 }
 
+/** The newest round log of an agent on this machine and its last lines (what the CLI said last). */
+function lastRoundLog(root: string, agentId: string): { file: string; tail: string[] } | null {
+  const dir = join(root, '.tt', 'logs', agentId);
+  if (!existsSync(dir)) return null;
+  const newest = readdirSync(dir)
+    .filter((name) => name.startsWith('round-') && name.endsWith('.log'))
+    .map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime)[0];
+  if (!newest) return null;
+  const file = join(dir, newest.name);
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line.length > 0);
+  return { file, tail: lines.slice(-8) };
+}
+
+/** Where the town's townhall listens (`tt up` starts it there), for the agent's CLI. */
+function townhallUrl(ctx: CliContext): string {
+  const townhall = ctx.config.config.townhall;
+  const bind = townhall?.bind ?? '127.0.0.1';
+  const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${townhall?.rest_port ?? 8080}`;
+}
+
 /** Runs the round loop in this process until it ends; used by `agent-loop` and `spawn --foreground`. */
 async function runLoopHere(ctx: CliContext, town: Town, agent: Agent, maxRounds: number | undefined) {
   const root = ctx.config.root;
   const pidFile = agentPidFile(root, agent.id);
-  const { mkdirSync, writeFileSync } = await import('node:fs');
-  const { dirname } = await import('node:path');
   mkdirSync(dirname(pidFile), { recursive: true });
   writeFileSync(pidFile, `${process.pid}\n`);
   const binDir = ensureTtShim(root);
@@ -100,6 +125,7 @@ async function runLoopHere(ctx: CliContext, town: Town, agent: Agent, maxRounds:
       settings: loopSettings(ctx, { ...(maxRounds === undefined ? {} : { maxRounds }) }),
       agentClis: ctx.config.config.agent_clis,
       redisUrl: ctx.config.redisUrl,
+      townhallUrl: townhallUrl(ctx),
       extraEnv: { PATH: `${binDir}:${process.env.PATH ?? ''}`, TT_TOWN: root },
       signal: controller.signal,
       log: (line) => process.stdout.write(`${new Date().toISOString()} [${agent.name}] ${line}\n`),
@@ -132,8 +158,12 @@ async function statusDocument(town: Town, ctx: CliContext, options: { deep?: boo
         pending: InboxCounts;
         running_tasks: Task[];
         activity?: string[];
+        last_round?: { file: string; tail: string[] } | null;
       } = { ...agent, pending: countMessages(inbox.messages), running_tasks: running };
-      if (options.deep) row.activity = await town.agents.activity(agent.id, 5);
+      if (options.deep) {
+        row.activity = await town.agents.activity(agent.id, 5);
+        row.last_round = lastRoundLog(ctx.config.root, agent.id);
+      }
       return row;
     }),
   );
