@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE } from './action.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerConductorCommand } from './commands/conductor.js';
+import { registerMissionCommands } from './commands/mission.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerTownCommands } from './commands/town.js';
 import { registerUpCommand } from './commands/up.js';
@@ -42,6 +43,7 @@ Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.`,
   registerWorkCommands(program);
   registerPlanCommands(program);
   registerConductorCommand(program);
+  registerMissionCommands(program);
 
   // Usage errors exit 2 with one line; every subcommand inherits this.
   const configure = (command: Command) => {

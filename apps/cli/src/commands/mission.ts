@@ -1,0 +1,183 @@
+import { objectiveLabel } from '@tinytown/core';
+import { createGitHubForge, MissionService, parseObjectiveInput } from '@tinytown/mission';
+import type { Command } from 'commander';
+import { act, examples } from '../action.js';
+import { type CliContext, parsePositiveInt } from '../context.js';
+
+/** The mission engine over this town; GitHub comes from GITHUB_TOKEN / GITHUB_API_URL. */
+async function missions(ctx: CliContext): Promise<MissionService> {
+  const forge = createGitHubForge({
+    ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
+    ...(process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {}),
+  });
+  return new MissionService({ town: await ctx.town(), forge, townRoot: ctx.config.root });
+}
+
+/** `owner/repo` given with --repo, for objectives typed as `#12`. */
+function defaultRepo(repo: string | undefined): { owner: string; repo: string } | undefined {
+  if (!repo) return undefined;
+  const [owner, name, ...rest] = repo.split('/');
+  return owner && name && rest.length === 0 ? { owner, repo: name } : undefined;
+}
+
+export function registerMissionCommands(program: Command): void {
+  const mission = examples(
+    program
+      .command('mission')
+      .description(
+        'Mission Mode: issues and design docs become a work graph the worker schedules onto agents',
+      ),
+    'tt mission start acme/app#12 acme/app#13 docs/design.md',
+    'tt mission status <mission-id> --work',
+  );
+
+  examples(
+    mission
+      .command('start')
+      .description('Compile objectives into a mission and start it (the worker schedules it)')
+      .argument(
+        '<objectives...>',
+        'owner/repo#N, an issue URL, #N (with --repo), or a doc path (*.md or doc:path)',
+      )
+      .option('--repo <owner/repo>', 'repository for objectives given as #N')
+      .option('--max-parallel <n>', 'work items in progress at once', '2')
+      .option('--no-reviewer', 'finish implement/test items without a review task')
+      .option('--auto-merge', 'merge pull requests once approved, green and mergeable')
+      .action(
+        act(
+          async (
+            ctx,
+            inputs: string[],
+            opts: { repo?: string; maxParallel: string; reviewer: boolean; autoMerge?: boolean },
+          ) => {
+            const repo = defaultRepo(opts.repo);
+            const objectives = inputs.map((input) => parseObjectiveInput(input, repo));
+            const started = await (await missions(ctx)).start({
+              objectives,
+              policy: {
+                max_parallel_items: parsePositiveInt(opts.maxParallel, 'max-parallel'),
+                reviewer_required: opts.reviewer,
+                auto_merge: opts.autoMerge === true,
+              },
+            });
+            ctx.out.result(started, () => {
+              ctx.out.line(
+                `Mission ${started.mission.id} started with ${started.work_items.length} work item(s):`,
+              );
+              for (const item of started.work_items) {
+                ctx.out.line(`  ${item.id.slice(0, 8)} ${item.kind.padEnd(10)} ${item.title}`);
+              }
+            });
+          },
+        ),
+      ),
+    'tt mission start acme/app#12 acme/app#13',
+    'tt mission start "#12" "#13" --repo acme/app --max-parallel 3 --no-reviewer',
+  );
+
+  examples(
+    mission
+      .command('list')
+      .description('Missions with their progress (active ones unless --all)')
+      .option('--all', 'include completed and failed missions')
+      .action(
+        act(async (ctx, opts: { all?: boolean }) => {
+          const list = await (await missions(ctx)).list({ activeOnly: opts.all !== true });
+          ctx.out.result({ missions: list, count: list.length }, () => {
+            if (list.length === 0) ctx.out.line('No missions.');
+            for (const m of list) {
+              ctx.out.line(`${m.id}  ${m.state.padEnd(9)} ${m.completed_count}/${m.work_item_count} done`);
+            }
+          });
+        }),
+      ),
+    'tt mission list --all',
+  );
+
+  examples(
+    mission
+      .command('status')
+      .description('A mission with its summary counts; --work, --watches and --events add detail')
+      .argument('<mission-id>', 'the mission')
+      .option('--work', 'list the work items')
+      .option('--watches', 'list the pull-request watches')
+      .option('--events', 'show recent mission events')
+      .action(
+        act(async (ctx, id: string, opts: { work?: boolean; watches?: boolean; events?: boolean }) => {
+          const view = await (await missions(ctx)).get(id, {
+            includeWork: opts.work === true,
+            includeWatches: opts.watches === true,
+            includeEvents: opts.events === true,
+          });
+          ctx.out.result(view, () => {
+            const { mission: m, summary } = view;
+            ctx.out.line(`Mission ${m.id}: ${m.state}${m.blocked_reason ? ` (${m.blocked_reason})` : ''}`);
+            ctx.out.line(`  objectives: ${m.objective_refs.map(objectiveLabel).join(', ')}`);
+            ctx.out.line(`  work: ${JSON.stringify(summary)}`);
+            for (const item of view.work_items ?? []) {
+              ctx.out.line(
+                `  ${item.id.slice(0, 8)} ${item.status.padEnd(8)} ${item.kind.padEnd(10)} ${item.title}`,
+              );
+            }
+            for (const watch of view.watches ?? []) {
+              ctx.out.line(
+                `  watch ${watch.id.slice(0, 8)} ${watch.kind} ${watch.target_ref} ${watch.status}`,
+              );
+            }
+            for (const line of view.events ?? []) ctx.out.line(`  ${line}`);
+          });
+        }),
+      ),
+    'tt mission status 7f3c… --work --watches',
+  );
+
+  examples(
+    mission
+      .command('stop')
+      .description('Pause a mission (resumable); --force fails it and cancels its open tasks')
+      .argument('<mission-id>', 'the mission')
+      .option('--force', 'fail the mission instead of pausing it')
+      .action(
+        act(async (ctx, id: string, opts: { force?: boolean }) => {
+          const result = await (await missions(ctx)).stop(id, { force: opts.force === true });
+          ctx.out.result(result, () =>
+            ctx.out.line(`Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`),
+          );
+        }),
+      ),
+    'tt mission stop 7f3c…',
+  );
+
+  examples(
+    mission
+      .command('resume')
+      .description('Resume a stopped (blocked) mission')
+      .argument('<mission-id>', 'the mission')
+      .action(
+        act(async (ctx, id: string) => {
+          const result = await (await missions(ctx)).resume(id);
+          ctx.out.result(result, () =>
+            ctx.out.line(`Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`),
+          );
+        }),
+      ),
+    'tt mission resume 7f3c…',
+  );
+
+  examples(
+    mission
+      .command('note')
+      .description("Leave the dispatcher a note: 'pause …', 'resume …' or 'redirect <item> to <agent> …'")
+      .argument('<mission-id>', 'the mission')
+      .argument('<text>', 'the note')
+      .action(
+        act(async (ctx, id: string, text: string) => {
+          const note = await (await missions(ctx)).addNote(id, { body: text, sender: 'conductor' });
+          ctx.out.result({ note }, () =>
+            ctx.out.line(`Noted for mission ${note.mission_id}; the next tick reads it.`),
+          );
+        }),
+      ),
+    'tt mission note 7f3c… "pause: waiting for the API freeze"',
+  );
+}

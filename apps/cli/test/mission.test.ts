@@ -1,0 +1,96 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type FakeGitHub, startFakeGitHub, useTestRedis } from '@tinytown/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTown, type TestTown } from './helpers.js';
+
+const redis = useTestRedis({ flushEachTest: false });
+let github: FakeGitHub;
+let t: TestTown;
+
+beforeAll(async () => {
+  github = await startFakeGitHub();
+  github.setIssue('acme/app', { number: 1, title: 'Implement the data model' });
+  github.setIssue('acme/app', { number: 2, title: 'Implement the API', body: 'Depends on #1.' });
+  t = await createTown(redis.current.url, { GITHUB_API_URL: github.url, GITHUB_TOKEN: 'test-token' });
+  await mkdir(join(t.dir, 'docs'), { recursive: true });
+  await writeFile(join(t.dir, 'docs', 'design.md'), '# Sessions design\n\nHow sessions expire.\n');
+});
+afterAll(async () => {
+  await t?.cleanup();
+  await github?.close();
+});
+
+interface Started {
+  mission: { id: string; state: string };
+  work_items: { id: string; title: string; depends_on: string[] }[];
+}
+
+describe('tt mission', () => {
+  it('starts from issues and docs, lists, shows status, takes notes, stops and resumes', async () => {
+    const started = await t.json<Started>(
+      'mission',
+      'start',
+      '#1',
+      'acme/app#2',
+      'docs/design.md',
+      '--repo',
+      'acme/app',
+      '--no-reviewer',
+    );
+    expect(started.mission.state).toBe('running');
+    const byTitle = new Map(started.work_items.map((item) => [item.title, item]));
+    expect([...byTitle.keys()].sort()).toEqual([
+      'Implement the API',
+      'Implement the data model',
+      'Sessions design',
+    ]);
+    const model = byTitle.get('Implement the data model');
+    const api = byTitle.get('Implement the API');
+    expect(api?.depends_on).toEqual([model?.id]);
+
+    const list = await t.json<{ missions: { id: string }[]; count: number }>('mission', 'list');
+    expect(list.missions.map((m) => m.id)).toEqual([started.mission.id]);
+    const status = await t.json<{
+      mission: { id: string };
+      work_items: unknown[];
+      summary: { total_work_items: number };
+    }>('mission', 'status', started.mission.id, '--work');
+    expect(status.summary.total_work_items).toBe(3);
+    expect(status.work_items).toHaveLength(3);
+
+    const note = await t.json<{ note: { body: string } }>(
+      'mission',
+      'note',
+      started.mission.id,
+      'pause: freeze',
+    );
+    expect(note.note.body).toBe('pause: freeze');
+    expect(await t.json('mission', 'stop', started.mission.id)).toMatchObject({ new_state: 'blocked' });
+    expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({ new_state: 'running' });
+    const human = await t.tt('mission', 'status', started.mission.id);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('acme/app#1');
+  });
+
+  it('fails with one line and a non-zero exit on bad objectives, unknown missions and cycles', async () => {
+    const bad = await t.tt('mission', 'start', 'fix the bug');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('fix the bug');
+
+    const escape = await t.tt('mission', 'start', '../outside.md');
+    expect(escape.code).not.toBe(0);
+
+    github.setIssue('acme/loop', { number: 1, title: 'A', body: 'Depends on #2' });
+    github.setIssue('acme/loop', { number: 2, title: 'B', body: 'Depends on #1' });
+    const cycle = await t.tt('mission', 'start', 'acme/loop#1', 'acme/loop#2');
+    expect(cycle.code).not.toBe(0);
+    expect(cycle.stderr).toMatch(/cycle/i);
+
+    const unknown = await t.tt('mission', 'status', '00000000-0000-4000-8000-000000000000');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/not found/i);
+    expect((await t.json<{ count: number }>('mission', 'list', '--all')).count).toBe(1);
+  });
+});

@@ -1,0 +1,36 @@
+import { type ObjectiveRef, TinytownError } from '@tinytown/core';
+
+const ISSUE_REF = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/;
+const ISSUE_URL = /^https?:\/\/[^/]+\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/issues\/(\d+)\/?$/;
+const SHORT_ISSUE = /^#?(\d+)$/;
+
+/**
+ * Reads an objective as a person types it: `owner/repo#12`, an issue URL, `#12` or `12` (in
+ * `defaultRepo`), or a design doc (`doc:path`, or any path ending in `.md`).
+ */
+export function parseObjectiveInput(
+  text: string,
+  defaultRepo?: { owner: string; repo: string },
+): ObjectiveRef {
+  const input = text.trim();
+  const issue = ISSUE_REF.exec(input) ?? ISSUE_URL.exec(input);
+  if (issue) return { type: 'issue', owner: issue[1]!, repo: issue[2]!, number: Number(issue[3]) };
+  const short = SHORT_ISSUE.exec(input);
+  if (short) {
+    if (!defaultRepo) {
+      throw new TinytownError(
+        'OBJECTIVE_INVALID',
+        `objective '${input}': name the repository (owner/repo#${short[1]}) or set a default repository`,
+        { field: 'objectives', value: input },
+      );
+    }
+    return { type: 'issue', ...defaultRepo, number: Number(short[1]) };
+  }
+  if (input.startsWith('doc:') && input.length > 4) return { type: 'doc', path: input.slice(4) };
+  if (/\.(md|markdown|txt)$/i.test(input)) return { type: 'doc', path: input };
+  throw new TinytownError(
+    'OBJECTIVE_INVALID',
+    `objective '${input}': expected owner/repo#N, an issue URL, #N, or a doc path (doc:path or *.md)`,
+    { field: 'objectives', value: input },
+  );
+}
