@@ -51,6 +51,9 @@ describe('tt up', () => {
       await until(() => output.includes('is up'), 30_000, `tt up to start; output:\n${output}`);
       const redisPid = Number(readFileSync(join(t.dir, '.tt', 'redis.pid'), 'utf8'));
       expect(alive(redisPid)).toBe(true);
+      const second = await t.tt('up', '--port', String(port));
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('already running');
 
       // The town answers: an agent can be spawned against the embedded Redis and does its work.
       await t.json('config', 'agent_clis.echo', JSON.stringify({ command: cliCommand(ECHO_AGENT) }));

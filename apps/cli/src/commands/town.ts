@@ -198,8 +198,9 @@ export function registerTownCommands(program: Command): void {
             process.kill(upPid, 'SIGINT');
             upStopped = await waitForExit(upPid, 20_000);
           }
+          // A running `tt up` stops its Redis itself.
           const redisStopped = ctx.usesLocalRedis
-            ? await stopLocalRedis(root, { socketPath: ctx.config.config.redis.socket_path })
+            ? (await stopLocalRedis(root, { socketPath: ctx.config.config.redis.socket_path })) || upStopped
             : false;
           ctx.out.result(
             {

@@ -12,7 +12,9 @@ import { parsePositiveInt } from '../context.js';
 import type { Colour } from '../output.js';
 import {
   agentIdsWithPidFiles,
+  isAlive,
   liveAgentPid,
+  readPid,
   removePidFile,
   signalAgentProcess,
   townPaths,
@@ -78,6 +80,13 @@ async function up(
   const root = loaded.root;
   const paths = townPaths(root);
   mkdirSync(paths.stateDir, { recursive: true });
+  const running = readPid(paths.upPidFile);
+  if (running !== undefined && running !== process.pid && isAlive(running)) {
+    throw new TinytownError(
+      'INVALID_TRANSITION',
+      `tt up is already running for this town (pid ${running}); 'tt down' stops it`,
+    );
+  }
   writeFileSync(paths.upPidFile, `${process.pid}\n`);
   const colours: Record<string, Colour> = { tt: 'bold', redis: 'red', townhall: 'cyan', worker: 'green' };
   const say = (who: string, text: string) =>
