@@ -79,8 +79,8 @@ describe('tt mission', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('fix the bug');
 
-    const escape = await t.tt('mission', 'start', '../outside.md');
-    expect(escape.code).not.toBe(0);
+    const outside = await t.tt('mission', 'start', '../outside.md');
+    expect(outside.code).not.toBe(0);
 
     github.setIssue('acme/loop', { number: 1, title: 'A', body: 'Depends on #2' });
     github.setIssue('acme/loop', { number: 2, title: 'B', body: 'Depends on #1' });
