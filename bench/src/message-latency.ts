@@ -100,7 +100,7 @@ async function run(log: (line: string) => void): Promise<Row[]> {
         'send',
         50,
         1.5,
-        `${MESSAGES.toLocaleString('en-US')} sequential messages per variant, receiver blocked in messages.receive (BLMPOP); send() resolves the recipient (one HGETALL) then runs the sendMessage script`,
+        `${MESSAGES.toLocaleString('en-US')} sequential messages per variant, receiver blocked in messages.receive (BLPOP over urgent+inbox); send() to an agent id runs the sendMessage script, which checks and names the recipient: one round trip`,
       ),
       row('messages.send → receive p99', 'send', 99, null),
       row(
@@ -108,7 +108,7 @@ async function run(log: (line: string) => void): Promise<Row[]> {
         'deliver',
         50,
         1.5,
-        `deliver() takes the agent id and skips resolution: one script round trip. Redis CPU per call: sendMessage script ${serverUs('evalsha')} µs, BLMPOP ${serverUs('blmpop')} µs vs LPUSH ${serverUs('lpush')} µs, BLPOP ${serverUs('blpop')} µs`,
+        `deliver() queues a prepared body for an agent id: one script round trip. Redis CPU per call: sendMessage script ${serverUs('evalsha')} µs vs LPUSH ${serverUs('lpush')} µs; BLPOP ${serverUs('blpop')} µs`,
       ),
       row('messages.deliver → receive p99', 'deliver', 99, null),
     ];

@@ -17,7 +17,7 @@ import {
   TinytownError,
   validateName,
 } from '@tinytown/core';
-import { agentFromHash, type FlatHash } from './codec.js';
+import { agentFromHash, type FlatHash, flatToHash } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
 
@@ -118,11 +118,8 @@ export class Agents {
     const wanted = ref.trim();
     if (wanted === '') throw agentNotFound(ref);
     if (isUuid(wanted)) return this.get(wanted.toLowerCase());
-    const byName = await redisCall(this.ctx.redis.hget(this.ctx.keys.agentNames, wanted.toLowerCase()));
-    if (byName) {
-      const hash: FlatHash = await redisCall(this.ctx.redis.hgetall(this.ctx.keys.agent(byName)));
-      if (hash.id) return agentFromHash(hash);
-    }
+    const byName = (await this.ctx.run('findAgentByName', { name: wanted })) as string[] | null;
+    if (byName) return agentFromHash(flatToHash(byName));
     return matchAgentRef(wanted, await this.list());
   }
 

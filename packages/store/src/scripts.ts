@@ -7,7 +7,9 @@ import claimNextTask from './lua/claimNextTask.lua';
 import claimTask from './lua/claimTask.lua';
 import createTask from './lua/createTask.lua';
 import deleteTask from './lua/deleteTask.lua';
+import findAgentByName from './lua/findAgentByName.lua';
 import heartbeat from './lua/heartbeat.lua';
+import helpers from './lua/helpers.lua';
 import listAgents from './lua/listAgents.lua';
 import missionCommit from './lua/missionCommit.lua';
 import missionCreate from './lua/missionCreate.lua';
@@ -35,6 +37,7 @@ const SCRIPTS = {
   claimTask,
   createTask,
   deleteTask,
+  findAgentByName,
   heartbeat,
   listAgents,
   missionCommit,
@@ -67,10 +70,17 @@ type ScriptCommand = (
 
 const COMMAND_PREFIX = 'tinytown_';
 
+/**
+ * Scripts on the message hot path that need only the core prelude: defining the shared helpers costs a
+ * couple of microseconds of Redis time on every call.
+ */
+const LEAN_SCRIPTS: ReadonlySet<ScriptName> = new Set(['sendMessage', 'findAgentByName']);
+
 /** Registers every script on a connection once; ioredis then calls EVALSHA and reloads on NOSCRIPT. */
 export function defineScripts(redis: Redis): void {
   for (const [name, body] of Object.entries(SCRIPTS)) {
-    redis.defineCommand(`${COMMAND_PREFIX}${name}`, { numberOfKeys: 1, lua: `${prelude}\n${body}` });
+    const shared = LEAN_SCRIPTS.has(name as ScriptName) ? prelude : `${prelude}\n${helpers}`;
+    redis.defineCommand(`${COMMAND_PREFIX}${name}`, { numberOfKeys: 1, lua: `${shared}\n${body}` });
   }
 }
 
