@@ -43,7 +43,7 @@ async function hammer(options: { url: string; method?: 'GET' | 'POST'; body?: un
 
 export async function runRestBench(log: (line: string) => void = console.log): Promise<Row[]> {
   const redis = await startTestRedis();
-  const town = await Town.connect({ url: redis.url, town: 'bench-rest' });
+  const town = await Town.connect({ url: redis.url, town: 'bench-rest', autoPipelining: true }); // as townhall's own connection
   const config = TownConfig.parse({ name: 'bench-rest' });
   const hall = await buildServer({ town, config, logger: false, processMetrics: false, rateLimits: false });
   const hello = Fastify();
