@@ -71,7 +71,7 @@ auto_claim = false        # idle agents take role-matching backlog tasks by them
 # Redis: by default the town runs its own redis-server on .tt/redis.sock ('tt up').
 # Set REDIS_URL, or uncomment this, to use another server:
 # [redis]
-# url = "redis://127.0.0.1:6379"
+# url = "redis://redis.example.internal:6379"
 
 # Your own AI CLI: the prompt arrives on stdin (or as a file after prompt_flag).
 # [agent_clis.my-ai]
