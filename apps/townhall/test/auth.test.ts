@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assertSafeBind,
   generateApiKey,
@@ -8,27 +8,9 @@ import {
   townhallSettings,
   verifyApiKey,
 } from '../src/index.js';
-import { call, expectProblem, makeConfig, type TownhallSection, useTownhall } from './support.js';
+import { call, expectProblem, makeConfig, useScopedKeys, useTownhall } from './support.js';
 
-const keys = {
-  reader: generateApiKey(),
-  writer: generateApiKey(),
-  manager: generateApiKey(),
-  admin: generateApiKey(),
-};
-const section: TownhallSection = { auth: { mode: 'api_key', keys: [] } };
-
-beforeAll(async () => {
-  section.auth = {
-    mode: 'api_key',
-    keys: [
-      { name: 'reader', scopes: ['town.read'], hash: await hashApiKey(keys.reader) },
-      { name: 'writer', scopes: ['town.write'], hash: await hashApiKey(keys.writer) },
-      { name: 'manager', scopes: ['agent.manage'], hash: await hashApiKey(keys.manager) },
-      { name: 'root', scopes: ['admin'], hash: await hashApiKey(keys.admin) },
-    ],
-  };
-});
+const { keys, section } = useScopedKeys();
 
 describe('api keys', () => {
   it('hashes with scrypt and verifies in constant time', async () => {

@@ -1,10 +1,12 @@
 import { TownConfig, type TownConfigInput } from '@tinytown/core';
 import { Town } from '@tinytown/store';
 import { dumpKeys as dumpAllKeys, type TestRedis, useTestRedis } from '@tinytown/testkit';
-import { afterAll, afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import {
   type BuildServerOptions,
   buildServer,
+  generateApiKey,
+  hashApiKey,
   type LogDestination,
   type TownhallServer,
 } from '../src/index.js';
@@ -158,4 +160,30 @@ export function expectProblem(response: ApiResponse, status: number, code?: stri
   if (body.status !== status) throw new Error(`problem status ${String(body.status)} != ${status}`);
   if (code && body.code !== code)
     throw new Error(`expected code ${code}, got ${String(body.code)}: ${response.text}`);
+}
+
+/**
+ * One API key per scope (reader, writer, manager, admin) and the `[townhall]` section that accepts
+ * them; the keys are hashed before the file's tests start.
+ */
+export function useScopedKeys() {
+  const keys = {
+    reader: generateApiKey(),
+    writer: generateApiKey(),
+    manager: generateApiKey(),
+    admin: generateApiKey(),
+  };
+  const section: TownhallSection = { auth: { mode: 'api_key', keys: [] } };
+  beforeAll(async () => {
+    section.auth = {
+      mode: 'api_key',
+      keys: [
+        { name: 'reader', scopes: ['town.read'], hash: await hashApiKey(keys.reader) },
+        { name: 'writer', scopes: ['town.write'], hash: await hashApiKey(keys.writer) },
+        { name: 'manager', scopes: ['agent.manage'], hash: await hashApiKey(keys.manager) },
+        { name: 'root', scopes: ['admin'], hash: await hashApiKey(keys.admin) },
+      ],
+    };
+  });
+  return { keys, section };
 }
