@@ -20,6 +20,7 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { type Lifecycle, registerHttpBehaviour } from './plugins/http.js';
 import { registerHttpMetrics, TownhallMetrics } from './plugins/metrics.js';
 import { RateLimiter, registerRateLimit } from './plugins/rate-limit.js';
+import { registerRequestTimeout } from './plugins/timeout.js';
 import { makeProblem } from './problem.js';
 import { agentRoutes } from './routes/agents.js';
 import { backlogRoutes } from './routes/backlog.js';
@@ -137,7 +138,6 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
     genReqId,
     bodyLimit: settings.body_limit_bytes,
     requestTimeout: settings.request_timeout_ms,
-    handlerTimeout: settings.request_timeout_ms,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler,
@@ -157,6 +157,7 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
     ...(options.rateLimitWindowMs ? { windowMs: options.rateLimitWindowMs } : {}),
   });
 
+  registerRequestTimeout(app, settings.request_timeout_ms);
   registerErrorHandling(app, settings.body_limit_bytes);
   registerHttpBehaviour(app, { corsOrigins: settings.cors_origins, lifecycle });
   registerAuth(app, settings, limiter);

@@ -47,6 +47,10 @@ describe('limits and CORS from config', () => {
     expect(Date.now() - started).toBeLessThan(1400);
     await new Promise((resolve) => setTimeout(resolve, 1300));
     expect((await call(h.base, 'GET', '/v1/agents')).status).toBe(200);
+    // The handler that finished after its timeout did not answer twice or fail the server.
+    const levels = h.logs.map((line) => (JSON.parse(line) as { level: number; msg: string }).level);
+    expect(levels.filter((level) => level >= 40)).toEqual([40]);
+    expect(h.logs.filter((line) => line.includes('"statusCode":503'))).toHaveLength(1);
   });
 
   it('applies the configured body limit', async () => {

@@ -56,11 +56,6 @@ const FRAMEWORK_CODES: Record<string, { status: number; code: string; detail?: s
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON' },
-  FST_ERR_HANDLER_TIMEOUT: {
-    status: 503,
-    code: 'TIMEOUT',
-    detail: 'The request took longer than the server allows',
-  },
 };
 
 /** Maps anything thrown during a request onto a problem; a caller's mistake is never a 500. */
