@@ -10,7 +10,10 @@ import Fastify from 'fastify';
  * runs until SIGTERM.
  */
 
-async function start(kind: string | undefined, args: string[]): Promise<{ url: string; close(): Promise<void> }> {
+async function start(
+  kind: string | undefined,
+  args: string[],
+): Promise<{ url: string; close(): Promise<void> }> {
   if (kind === 'hello') {
     const hello = Fastify();
     hello.get('/', async () => ({ hello: 'world' }));
