@@ -64,7 +64,12 @@ interface TransitionOptions {
   from?: readonly AgentState[];
 }
 
+/** How many name → id resolutions a process keeps; past that it starts over. */
+const REMEMBERED_NAMES = 10_000;
+
 export class Agents {
+  private readonly addressesByName = new Map<string, Address>();
+
   constructor(private readonly ctx: StoreContext) {}
 
   async register(input: RegisterAgentInput): Promise<Agent> {
@@ -127,7 +132,38 @@ export class Agents {
   async resolveAddress(ref: string): Promise<Address> {
     if (isConductorAlias(ref) || ref.trim().toLowerCase() === CONDUCTOR_ID) return CONDUCTOR_ADDRESS;
     const agent = await this.resolve(ref);
-    return { id: agent.id, name: agent.name };
+    const address = { id: agent.id, name: agent.name };
+    if (agent.name.toLowerCase() === ref.trim().toLowerCase()) this.rememberName(address);
+    return address;
+  }
+
+  /**
+   * Runs a write addressed to `ref`. An agent's name is resolved from memory when this process has
+   * resolved it before, which saves the write a round trip. A remembered id can only be stale when its
+   * agent was pruned (names are unique among existing agents), and every addressed script checks its
+   * recipient exists before it writes anything; so a write that fails on the remembered id is run once
+   * more with the name resolved afresh.
+   */
+  async addressed<T>(ref: string, write: (address: Address) => Promise<T>): Promise<T> {
+    const remembered = this.addressesByName.get(ref.trim().toLowerCase());
+    if (remembered) {
+      try {
+        return await write(remembered);
+      } catch (error) {
+        const stale =
+          error instanceof TinytownError &&
+          error.code === 'AGENT_NOT_FOUND' &&
+          error.details.ref === remembered.id;
+        if (!stale) throw error;
+        this.addressesByName.delete(remembered.name.toLowerCase());
+      }
+    }
+    return write(await this.resolveAddress(ref));
+  }
+
+  private rememberName(address: Address): void {
+    if (this.addressesByName.size >= REMEMBERED_NAMES) this.addressesByName.clear();
+    this.addressesByName.set(address.name.toLowerCase(), address);
   }
 
   /** Stops an agent now; a runtime mid-round sees the request at its next heartbeat and kills the CLI. */

@@ -49,14 +49,16 @@ export class Messages {
   async send(input: SendInput): Promise<SendResult> {
     requireText(input.text, 'message');
     const ref = requireText(input.to, 'to').trim();
-    // A UUID needs no lookup: the script checks the recipient exists and names it.
-    const toId = isUuid(ref) ? ref.toLowerCase() : (await this.agents.resolveAddress(ref)).id;
     const from = input.from === undefined ? CONDUCTOR_ADDRESS : await this.resolveSender(input.from);
-    const { message, recipient } = await this.post(toId, bodyForKind(input.kind ?? 'task', input.text), {
-      from: from.id,
-      urgent: input.urgent === true,
-    });
-    return { message, to: { id: toId, name: recipient }, from };
+    const body = bodyForKind(input.kind ?? 'task', input.text);
+    const options = { from: from.id, urgent: input.urgent === true };
+    const sendTo = async (toId: string): Promise<SendResult> => {
+      const { message, recipient } = await this.post(toId, body, options);
+      return { message, to: { id: toId, name: recipient }, from };
+    };
+    // A UUID needs no lookup: the script checks the recipient exists and names it.
+    if (isUuid(ref)) return sendTo(ref.toLowerCase());
+    return this.agents.addressed(ref, (to) => sendTo(to.id));
   }
 
   /** Queues any message body for an agent id (or the conductor's mailbox). */

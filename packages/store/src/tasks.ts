@@ -65,14 +65,14 @@ export class Tasks {
     options: { tags?: string[] | string; parentId?: string | null } = {},
   ): Promise<AssignResult> {
     const draft = draftTask(description, options);
-    const agent = await this.agents.resolveAddress(agentRef);
-    const message = taskAssignMessage(agent.id, draft.task.id);
-    const stored = await this.ctx.run('createTask', {
-      task: { ...draft.task, state: 'assigned' },
-      assign_to: agent.id,
-      message: JSON.stringify(message),
+    return this.agents.addressed(agentRef, async (agent) => {
+      const stored = await this.ctx.run('createTask', {
+        task: { ...draft.task, state: 'assigned' },
+        assign_to: agent.id,
+        message: JSON.stringify(taskAssignMessage(agent.id, draft.task.id)),
+      });
+      return { task: taskFromReply(stored), agent };
     });
-    return { task: taskFromReply(stored), agent };
   }
 
   async get(id: string): Promise<Task> {
