@@ -128,7 +128,7 @@ describe('the townhall bin', () => {
   });
 
   it('shares one rate-limit budget between two processes on one Redis', async () => {
-    const dir = townDir('name = "hall"\n[townhall.rate_limits]\nread = 5\n');
+    const dir = townDir('name = "hall"\n[townhall.rate_limits]\nread = 5\nwrite = 0\n');
     const [a, b] = await Promise.all([startBin(dir, redis.current.url), startBin(dir, redis.current.url)]);
     if (!a || !b) throw new Error('not started');
     const statuses: number[] = [];
@@ -145,8 +145,14 @@ describe('the townhall bin', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(limited.headers.get('ratelimit-remaining')).toBe('0');
     expect(Number(limited.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
-    // Other classes keep their own budget.
-    expect((await call(a.url, 'POST', '/v1/backlog', { body: { description: 'x' } })).status).toBe(201);
+    // Other classes keep their own budget, and 0 turns a class's limit off.
+    for (let i = 0; i < 8; i++) {
+      const added = await call(i % 2 === 0 ? a.url : b.url, 'POST', '/v1/backlog', {
+        body: { description: 'x' },
+      });
+      expect(added.status).toBe(201);
+      expect(added.headers.get('ratelimit-limit')).toBeNull();
+    }
     expect((await call(b.url, 'GET', '/health')).status).toBe(200);
   });
 

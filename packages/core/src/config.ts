@@ -75,7 +75,8 @@ export const TownConfig = z
           })
           .strict()
           .default({ mode: 'none', keys: [] }),
-        rate_limits: z.record(z.string(), z.number().int().positive()).default({}),
+        /** Requests per window per client, by route class; 0 turns a class's limit off. */
+        rate_limits: z.record(z.string(), z.number().int().nonnegative()).default({}),
       })
       .strict()
       .optional(),
