@@ -23,7 +23,7 @@ async function start(
   if (kind === 'townhall') {
     const [redisUrl, name, limited] = args;
     if (!redisUrl || !name) throw new Error('usage: rest-server townhall <redis url> <town> [rate-limited]');
-    const town = await Town.connect({ url: redisUrl, town: name, autoPipelining: true });
+    const town = await Town.connect({ url: redisUrl, town: name });
     const hall = await buildServer({
       town,
       config: TownConfig.parse({ name }),

@@ -64,8 +64,6 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
     town: config.name,
     maxRetriesPerRequest: 3,
     connectionName: 'townhall',
-    // Many concurrent requests: batching their commands per tick is worth more than the added latency.
-    autoPipelining: true,
   });
   let app: TownhallServer;
   try {

@@ -17,11 +17,6 @@ export interface ConnectionOptions {
    * own; without a listener ioredis would print every reconnect attempt as an unhandled error.
    */
   onConnectionError?: (error: Error) => void;
-  /**
-   * Batch the commands issued in one tick into one socket write. A server answering many concurrent
-   * requests (townhall) gains throughput; a single caller waiting on each reply only gains latency.
-   */
-  autoPipelining?: boolean;
 }
 
 /**
@@ -88,7 +83,6 @@ export function openRedis(url: string, options: ConnectionOptions = {}): Redis {
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 20 : options.maxRetriesPerRequest,
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
-    enableAutoPipelining: options.autoPipelining === true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
     // A replica or a restarting server answers LOADING / READONLY for a while: reconnect and retry.
     reconnectOnError: (error) => /READONLY|LOADING/.test(error.message),
