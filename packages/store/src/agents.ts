@@ -32,12 +32,17 @@ export interface RegisterAgentInput {
   agentType?: AgentType;
 }
 
-/** An agent with the lengths of its queues, as listings show it. */
+/** An agent with the lengths of its queues and the task in hand, as listings show it. */
 export interface AgentWithQueues extends Agent {
   inbox_len: number;
   urgent_len: number;
   inflight_len: number;
+  /** The description of `current_task`, if the agent has one. */
+  current_scope: string | null;
 }
+
+/** A listing of every agent as of one roster revision; shared between callers, so frozen. */
+export type Roster = readonly Readonly<AgentWithQueues>[];
 
 /** Where a message or task can be addressed: an agent, or the conductor's mailbox. */
 export interface Address {
@@ -69,6 +74,10 @@ const REMEMBERED_NAMES = 10_000;
 
 export class Agents {
   private readonly addressesByName = new Map<string, Address>();
+  /** The last listing read, and the roster revision it was read at. */
+  private roster: { revision: string; agents: Roster } | null = null;
+  /** Listings being read, by the revision the callers waiting on them saw. */
+  private readonly rosterReads = new Map<string, Promise<Roster>>();
 
   constructor(private readonly ctx: StoreContext) {}
 
@@ -100,22 +109,49 @@ export class Agents {
     return agentFromHash(hash);
   }
 
-  /** Every agent with its queue lengths, in one round trip. */
-  async list(): Promise<AgentWithQueues[]> {
-    const rows = JSON.parse((await this.ctx.run('listAgents', {})) as string) as {
+  /**
+   * Every agent with its queue lengths and the task in hand, oldest first. While the roster revision has
+   * not moved this is one GET and the listing read before; otherwise one script reads it afresh, and
+   * callers that saw the same revision share that read. A caller that saw revision R only ever gets a
+   * listing read at R or later, so it always sees its own writes.
+   */
+  async list(): Promise<Roster> {
+    const revision = (await redisCall(this.ctx.redis.get(this.ctx.keys.roster))) ?? '';
+    if (this.roster && revision !== '' && this.roster.revision === revision) return this.roster.agents;
+    let read = this.rosterReads.get(revision);
+    if (!read) {
+      read = this.readRoster().finally(() => this.rosterReads.delete(revision));
+      this.rosterReads.set(revision, read);
+    }
+    return read;
+  }
+
+  private async readRoster(): Promise<Roster> {
+    const [revision, json] = (await this.ctx.run('listAgents', {})) as [string | null, string];
+    const rows = JSON.parse(json) as {
       agent: FlatHash;
       inbox: number;
       urgent: number;
       inflight: number;
+      scope?: string;
     }[];
-    return rows
-      .map((row) => ({
-        ...agentFromHash(row.agent),
-        inbox_len: row.inbox,
-        urgent_len: row.urgent,
-        inflight_len: row.inflight,
-      }))
-      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.name.localeCompare(b.name));
+    const agents: Roster = Object.freeze(
+      rows
+        .map((row) =>
+          Object.freeze({
+            ...agentFromHash(row.agent),
+            inbox_len: row.inbox,
+            urgent_len: row.urgent,
+            inflight_len: row.inflight,
+            current_scope: row.scope ?? null,
+          }),
+        )
+        .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.name.localeCompare(b.name)),
+    );
+    // Replies on one connection arrive in the order the reads were sent, so the last read to finish is
+    // the newest. A town whose data predates the revision counter has none until its first write.
+    this.roster = revision ? { revision, agents } : null;
+    return agents;
   }
 
   /** Finds the agent a reference means (UUID, name, nickname, `Nickname [role]`, short id). */
@@ -248,7 +284,12 @@ export class Agents {
 
   /** Counts a finished round. */
   async recordRound(id: string): Promise<void> {
-    await redisCall(this.ctx.redis.hincrby(this.ctx.keys.agent(id), 'rounds_completed', 1));
+    await this.ctx.run('recordRound', { id });
+  }
+
+  /** Moves the roster revision after a change made outside a script, so listings read afresh. */
+  async rosterChanged(): Promise<void> {
+    await this.ctx.run('touchRoster', {});
   }
 
   async logActivity(id: string, text: string): Promise<void> {

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { TownKeys } from './keys.js';
-import { runScript, type ScriptName } from './scripts.js';
+import { queueScript, runScript, type ScriptName } from './scripts.js';
 
 export interface StoreSettings {
   /** How long an agent's lease lasts without a heartbeat. */
@@ -55,5 +55,10 @@ export class StoreContext {
 
   run(name: ScriptName, params: Record<string, unknown>, raw: readonly string[] = []): Promise<unknown> {
     return runScript(this.redis, this.keys.prefix, name, params, raw);
+  }
+
+  /** Queues a script into a MULTI built on this context's connection. */
+  queue(multi: ChainableCommander, name: ScriptName, params: Record<string, unknown>): void {
+    queueScript(multi, this.keys.prefix, name, params);
   }
 }

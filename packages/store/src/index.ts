@@ -4,6 +4,7 @@ export {
   type AgentWithQueues,
   CONDUCTOR_ADDRESS,
   type RegisterAgentInput,
+  type Roster,
   type TransitionResult,
 } from './agents.js';
 export { Backlog, type ClaimResult } from './backlog.js';

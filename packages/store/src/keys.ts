@@ -15,6 +15,8 @@ export function townKeys(town: string) {
     agents: k('agents'),
     /** HASH lower-cased agent name -> id: uniqueness and lookup by name. */
     agentNames: k('agent-names'),
+    /** STRING roster revision: moves with every write an agent listing shows (see lua/prelude.lua). */
+    roster: k('roster'),
     /** ZSET agent id -> lease expiry (epoch ms): the reaper reads the expired range. */
     leases: k('leases'),
     agent: (id: string) => k('agent', id),

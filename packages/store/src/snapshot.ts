@@ -195,6 +195,7 @@ export async function importTown(
   if (conductor.urgent.length > 0) multi.rpush(keys.urgent(CONDUCTOR_ID), ...conductor.urgent);
   messages += conductor.inbox.length + conductor.urgent.length;
   if ((snapshot.history ?? []).length > 0) multi.rpush(keys.history, ...snapshot.history);
+  town.context.queue(multi, 'touchRoster', {});
   await redisCall(multi.exec());
   return {
     agents: snapshot.agents.length,

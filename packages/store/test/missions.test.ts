@@ -221,7 +221,7 @@ describe('mission storage', () => {
     await ctx.town.missions.commit(m.id, token, { watches: [w], watchDue: [{ id: w.id, atMs: 1 }] });
     await expect(ctx.town.missions.delete(m.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
     expect(await ctx.town.missions.delete(m.id, { force: true })).toBe('running');
-    const keys = await ctx.redis.client.keys('*mission*:*');
+    const keys = await ctx.redis.client.keys('tt:{missions}:mission*');
     expect(keys.filter((key) => !key.endsWith(':events'))).toEqual([]);
     await expect(ctx.town.missions.delete(m.id, { force: true })).rejects.toMatchObject({
       code: 'MISSION_NOT_FOUND',

@@ -1,4 +1,6 @@
-import type { TransitionResult } from '@tinytown/store';
+import { agentNotFound } from '@tinytown/core';
+import type { Roster, TransitionResult } from '@tinytown/store';
+import type { z } from 'zod';
 import type { App, RouteDeps } from '../context.js';
 import {
   AgentActionResponse,
@@ -10,7 +12,9 @@ import {
   SpawnAgentResponse,
 } from '../schemas/agents.js';
 import { AgentParams, optionalBody } from '../schemas/common.js';
-import { agentInfo, problems, SECURED, stateLabel } from './shared.js';
+import { agentInfo, agentInfos, problems, SECURED, stateLabel, stringifyOnce } from './shared.js';
+
+const listings = new WeakMap<Roster, z.output<typeof AgentList>>();
 
 type Action = 'kill' | 'restart' | 'interrupt' | 'resume' | 'close';
 
@@ -49,15 +53,18 @@ export function agentRoutes(app: App, { town, config }: RouteDeps): void {
         security: SECURED,
         response: { 200: AgentList, ...problems(401, 403) },
       },
+      // Pollers ask again and again while nothing changes: one listing, encoded once, per roster revision.
+      serializerCompiler: () => stringifyOnce,
     },
     async () => {
-      const agents = await town.agents.list();
-      const current = agents.map((agent) => agent.current_task).filter((id): id is string => id !== null);
-      const scopes = new Map((await town.tasks.getMany(current)).map((task) => [task.id, task.description]));
-      const list = agents.map((agent) =>
-        agentInfo(agent, agent.current_task ? (scopes.get(agent.current_task) ?? null) : null),
-      );
-      return { agents: list, count: list.length };
+      const roster = await town.agents.list();
+      let listing = listings.get(roster);
+      if (!listing) {
+        const agents = agentInfos(roster);
+        listing = { agents, count: agents.length };
+        listings.set(roster, listing);
+      }
+      return listing;
     },
   );
 
@@ -131,11 +138,11 @@ export function agentRoutes(app: App, { town, config }: RouteDeps): void {
       },
     },
     async (request) => {
-      const agent = await town.agents.resolve(request.params.agent);
-      const listed = (await town.agents.list()).find((candidate) => candidate.id === agent.id);
-      const withQueues = listed ?? { ...agent, inbox_len: 0, urgent_len: 0, inflight_len: 0 };
-      const [task] = agent.current_task ? await town.tasks.getMany([agent.current_task]) : [];
-      return agentInfo(withQueues, task?.description ?? null);
+      const { id } = await town.agents.resolve(request.params.agent);
+      const listed = (await town.agents.list()).find((candidate) => candidate.id === id);
+      // Pruned between the two reads.
+      if (!listed) throw agentNotFound(request.params.agent);
+      return agentInfo(listed);
     },
   );
 

@@ -1,5 +1,5 @@
 import { type Agent, agentStateLabel, type Task } from '@tinytown/core';
-import type { AgentWithQueues } from '@tinytown/store';
+import type { AgentWithQueues, Roster } from '@tinytown/store';
 import type { z } from 'zod';
 import type { AgentInfo } from '../schemas/agents.js';
 import type { AGENT_STATE_LABELS, Task as TaskSchema } from '../schemas/common.js';
@@ -45,7 +45,7 @@ export function stateLabel(state: Agent['state']): StateLabel {
   return agentStateLabel(state) as StateLabel;
 }
 
-export function agentInfo(agent: AgentWithQueues, scope: string | null): z.output<typeof AgentInfo> {
+export function agentInfo(agent: Readonly<AgentWithQueues>): z.output<typeof AgentInfo> {
   return {
     id: agent.id,
     name: agent.name,
@@ -56,7 +56,7 @@ export function agentInfo(agent: AgentWithQueues, scope: string | null): z.outpu
     cli: agent.cli,
     state: stateLabel(agent.state),
     current_task: agent.current_task,
-    current_scope: scope,
+    current_scope: agent.current_scope,
     rounds_completed: agent.rounds_completed,
     tasks_completed: agent.tasks_completed,
     inbox_len: agent.inbox_len,
@@ -66,6 +66,31 @@ export function agentInfo(agent: AgentWithQueues, scope: string | null): z.outpu
     last_heartbeat: agent.last_heartbeat,
     last_active_at: agent.last_active_at,
   };
+}
+
+const agentInfoLists = new WeakMap<Roster, z.output<typeof AgentInfo>[]>();
+
+/** The listing as the API shows it, built once per roster revision (the store shares unchanged rosters). */
+export function agentInfos(roster: Roster): z.output<typeof AgentInfo>[] {
+  let infos = agentInfoLists.get(roster);
+  if (!infos) {
+    infos = roster.map(agentInfo);
+    agentInfoLists.set(roster, infos);
+  }
+  return infos;
+}
+
+const encoded = new WeakMap<object, string>();
+
+/** JSON.stringify for replies shared between requests (memoized per revision): each is encoded once. */
+export function stringifyOnce(payload: unknown): string {
+  if (typeof payload !== 'object' || payload === null) return JSON.stringify(payload);
+  let body = encoded.get(payload);
+  if (body === undefined) {
+    body = JSON.stringify(payload);
+    encoded.set(payload, body);
+  }
+  return body;
 }
 
 export function taskView(task: Task): z.output<typeof TaskSchema> {

@@ -1,6 +1,6 @@
 import type { App, RouteDeps } from '../context.js';
 import { StatusQuery, TownInfo, TownStatus } from '../schemas/town.js';
-import { agentInfo, problems, SECURED } from './shared.js';
+import { agentInfos, problems, SECURED } from './shared.js';
 
 export function townRoutes(app: App, { town, root }: RouteDeps): void {
   const info = () => ({ name: town.name, root, redis_url: town.redactedUrl });
@@ -35,14 +35,10 @@ export function townRoutes(app: App, { town, root }: RouteDeps): void {
     },
     async (request) => {
       const [agents, backlog] = await Promise.all([town.agents.list(), town.backlog.length()]);
-      const current = agents.map((agent) => agent.current_task).filter((id): id is string => id !== null);
-      const scopes = new Map((await town.tasks.getMany(current)).map((task) => [task.id, task.description]));
       const status = {
         ...info(),
         agent_count: agents.length,
-        agents: agents.map((agent) =>
-          agentInfo(agent, agent.current_task ? (scopes.get(agent.current_task) ?? null) : null),
-        ),
+        agents: agentInfos(agents),
         backlog_count: backlog,
       };
       if (!request.query.deep) return status;

@@ -18,3 +18,15 @@ end
 local function fail(code, message, details)
   error({ err = 'TINYTOWN ' .. cjson.encode({ code = code, message = message, details = details or {} }) })
 end
+
+-- The roster revision changes with every write that an agent listing would show (records, queue
+-- lengths, the task in hand), so a reader may keep its last listing until the revision moves. A missing
+-- counter starts from the server clock in microseconds: after a flush the town never repeats a revision
+-- some reader may still hold.
+local function bump_roster()
+  local k = key('roster')
+  if redis.call('INCR', k) == 1 then
+    local t = redis.call('TIME')
+    redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
+  end
+end

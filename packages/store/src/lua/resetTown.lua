@@ -10,6 +10,8 @@ for _, id in ipairs(agent_ids) do
     key('events:agent', id), key('tasks:agent', id))
 end
 del(key('agents'), key('agent-names'), key('leases'))
+-- Not counted: a bookkeeping key. With no revision, readers list afresh until the next write.
+redis.call('DEL', key('roster'))
 if not A.agents_only then
   for _, id in ipairs(redis.call('SMEMBERS', key('tasks'))) do
     local assignee = redis.call('HGET', key('task', id), 'assigned_to')
