@@ -20,6 +20,7 @@ import {
 import { agentFromHash, type FlatHash, flatToHash } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
+import { sharedPerTurn } from './shared-per-turn.js';
 
 export interface RegisterAgentInput {
   name: string;
@@ -78,6 +79,10 @@ export class Agents {
   private roster: { revision: string; agents: Roster } | null = null;
   /** Listings being read, by the revision the callers waiting on them saw. */
   private readonly rosterReads = new Map<string, Promise<Roster>>();
+  /** The current roster revision ('' if the town has none yet), one GET per event-loop turn. */
+  private readonly rosterRevision = sharedPerTurn(
+    async () => (await redisCall(this.ctx.redis.get(this.ctx.keys.roster))) ?? '',
+  );
 
   constructor(private readonly ctx: StoreContext) {}
 
@@ -111,12 +116,13 @@ export class Agents {
 
   /**
    * Every agent with its queue lengths and the task in hand, oldest first. While the roster revision has
-   * not moved this is one GET and the listing read before; otherwise one script reads it afresh, and
-   * callers that saw the same revision share that read. A caller that saw revision R only ever gets a
-   * listing read at R or later, so it always sees its own writes.
+   * not moved this is one GET (shared by the calls of one event-loop turn) and the listing read before;
+   * otherwise one script reads it afresh, and callers that saw the same revision share that read. A
+   * caller only ever gets a listing read at a revision fetched after it called, so it sees every write
+   * that had completed by then, its own or another process's.
    */
   async list(): Promise<Roster> {
-    const revision = (await redisCall(this.ctx.redis.get(this.ctx.keys.roster))) ?? '';
+    const revision = await this.rosterRevision();
     if (this.roster && revision !== '' && this.roster.revision === revision) return this.roster.agents;
     let read = this.rosterReads.get(revision);
     if (!read) {

@@ -80,6 +80,23 @@ describe('agent listing cache', () => {
     expect(after.map((agent) => agent.name)).toEqual(['a', 'b']);
   });
 
+  it('asks Redis for the revision once per event-loop turn, however many callers', async () => {
+    const { town } = ctx;
+    await town.agents.register({ name: 'a', cli: 'claude' });
+    await town.agents.list();
+    const getCalls = async () => {
+      const stats = await ctx.redis.client.info('commandstats');
+      return Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const before = await getCalls();
+    const listings = await Promise.all(Array.from({ length: 20 }, () => town.agents.list()));
+    expect(await getCalls()).toBe(before + 1);
+    expect(new Set(listings).size).toBe(1);
+    // A caller in a later turn asks again, and so sees a write made in between.
+    await town.agents.register({ name: 'b', cli: 'claude' });
+    expect((await town.agents.list()).map((agent) => agent.name)).toEqual(['a', 'b']);
+  });
+
   it('shows a snapshot import and a reset', async () => {
     const { town } = ctx;
     await town.agents.register({ name: 'saved', cli: 'claude' });
