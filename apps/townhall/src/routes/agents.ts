@@ -12,7 +12,7 @@ import {
   SpawnAgentResponse,
 } from '../schemas/agents.js';
 import { AgentParams, optionalBody } from '../schemas/common.js';
-import { agentInfo, agentInfos, problems, SECURED, stateLabel, stringifyOnce } from './shared.js';
+import { agentInfo, agentInfos, encodeOnce, problems, SECURED, stateLabel } from './shared.js';
 
 const listings = new WeakMap<Roster, z.output<typeof AgentList>>();
 
@@ -54,7 +54,7 @@ export function agentRoutes(app: App, { town, config }: RouteDeps): void {
         response: { 200: AgentList, ...problems(401, 403) },
       },
       // Pollers ask again and again while nothing changes: one listing, encoded once, per roster revision.
-      serializerCompiler: () => stringifyOnce,
+      serializerCompiler: () => encodeOnce,
     },
     async () => {
       const roster = await town.agents.list();

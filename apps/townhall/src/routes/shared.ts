@@ -80,18 +80,22 @@ export function agentInfos(roster: Roster): z.output<typeof AgentInfo>[] {
   return infos;
 }
 
-const encoded = new WeakMap<object, string>();
+const encoded = new WeakMap<object, Buffer>();
 
-/** JSON.stringify for replies shared between requests (memoized per revision): each is encoded once. */
-export function stringifyOnce(payload: unknown): string {
-  if (typeof payload !== 'object' || payload === null) return JSON.stringify(payload);
+/**
+ * A route serializer for replies shared between requests (memoized per roster revision): each is
+ * encoded to UTF-8 once, and Fastify writes the bytes as they are instead of measuring and re-encoding
+ * a string on every request. Fastify's type says a serializer returns a string; a Buffer is sent alike.
+ */
+export const encodeOnce = ((payload: unknown): Buffer => {
+  if (typeof payload !== 'object' || payload === null) return Buffer.from(JSON.stringify(payload));
   let body = encoded.get(payload);
   if (body === undefined) {
-    body = JSON.stringify(payload);
+    body = Buffer.from(JSON.stringify(payload));
     encoded.set(payload, body);
   }
   return body;
-}
+}) as unknown as (payload: unknown) => string;
 
 export function taskView(task: Task): z.output<typeof TaskSchema> {
   return task;
