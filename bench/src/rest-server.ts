@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { TownConfig } from '@tinytown/core';
 import { Town } from '@tinytown/store';
 import { buildServer } from '@tinytown/townhall';
@@ -5,7 +6,8 @@ import Fastify from 'fastify';
 
 /**
  * The server side of the REST scenario, run as its own process so that the load generator does not
- * share its event loop: `rest-server.ts hello` (a bare Fastify hello world) or
+ * share its event loop: `rest-server.ts hello` (a bare Fastify hello world), `rest-server.ts static
+ * <file>` (a bare Fastify sending that file's bytes as JSON on every request) or
  * `rest-server.ts townhall <redis url> <town> [rate-limited]`. Prints `listening <url>` once ready and
  * runs until SIGTERM.
  */
@@ -19,6 +21,15 @@ async function start(
     hello.get('/', async () => ({ hello: 'world' }));
     const url = await hello.listen({ host: '127.0.0.1', port: 0 });
     return { url, close: () => hello.close() };
+  }
+  if (kind === 'static') {
+    const [file] = args;
+    if (!file) throw new Error('usage: rest-server static <file>');
+    const body = await readFile(file);
+    const fixed = Fastify();
+    fixed.get('/', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+    const url = await fixed.listen({ host: '127.0.0.1', port: 0 });
+    return { url, close: () => fixed.close() };
   }
   if (kind === 'townhall') {
     const [redisUrl, name, limited] = args;
@@ -39,7 +50,7 @@ async function start(
       },
     };
   }
-  throw new Error('usage: rest-server hello | townhall <redis url> <town> [rate-limited]');
+  throw new Error('usage: rest-server hello | static <file> | townhall <redis url> <town> [rate-limited]');
 }
 
 const [kind, ...rest] = process.argv.slice(2);
