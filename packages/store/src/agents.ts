@@ -70,6 +70,9 @@ interface TransitionOptions {
   from?: readonly AgentState[];
 }
 
+/** How long a roster move after a blocking pop may wait to be coalesced with the next ones. */
+const ROSTER_MOVE_DELAY_MS = 1;
+
 /** How many name → id resolutions a process keeps; past that it starts over. */
 const REMEMBERED_NAMES = 10_000;
 
@@ -79,6 +82,8 @@ export class Agents {
   private roster: { revision: string; agents: Roster } | null = null;
   /** Listings being read, by the revision the callers waiting on them saw. */
   private readonly rosterReads = new Map<string, Promise<Roster>>();
+  /** A roster move waiting to be sent (see rosterChangedSoon). */
+  private pendingRosterMove: NodeJS.Timeout | null = null;
   /** The current roster revision ('' if the town has none yet), one GET per event-loop turn. */
   private readonly rosterRevision = sharedPerTurn(
     async () => (await redisCall(this.ctx.redis.get(this.ctx.keys.roster))) ?? '',
@@ -122,6 +127,7 @@ export class Agents {
    * that had completed by then, its own or another process's.
    */
   async list(): Promise<Roster> {
+    this.sendPendingRosterMove();
     const revision = await this.rosterRevision();
     if (this.roster && revision !== '' && this.roster.revision === revision) return this.roster.agents;
     let read = this.rosterReads.get(revision);
@@ -293,9 +299,23 @@ export class Agents {
     await this.ctx.run('recordRound', { id });
   }
 
-  /** Moves the roster revision after a change made outside a script, so listings read afresh. */
-  async rosterChanged(): Promise<void> {
-    await this.ctx.run('touchRoster', {});
+  /**
+   * Moves the roster revision, soon, after a change made outside a script (a blocking pop), so that
+   * listings read afresh. Moves are coalesced, at most one per millisecond, so that a busy receiver does
+   * not pay a round trip per message; a listing asked for from this Town in between sends the pending
+   * move first, on the same connection, so this process always sees its own change.
+   */
+  rosterChangedSoon(): void {
+    this.pendingRosterMove ??= setTimeout(() => this.sendPendingRosterMove(), ROSTER_MOVE_DELAY_MS);
+  }
+
+  /** Sends a pending roster move now (before a listing, or when the Town closes). */
+  sendPendingRosterMove(): void {
+    if (!this.pendingRosterMove) return;
+    clearTimeout(this.pendingRosterMove);
+    this.pendingRosterMove = null;
+    // If Redis is gone, only a queue length in other processes' listings stays stale until the next write.
+    this.ctx.run('touchRoster', {}).catch(() => undefined);
   }
 
   async logActivity(id: string, text: string): Promise<void> {

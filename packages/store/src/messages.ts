@@ -141,8 +141,8 @@ export class Messages {
       redisCall(connection.blpop(keys.urgent(agentId), keys.inbox(agentId), timeoutMs / 1000)),
     );
     if (!reply) return null;
-    // The pop shortened a queue that agent listings show.
-    await this.agents.rosterChanged();
+    // The pop shortened a queue that agent listings show; the receiver need not wait for that.
+    this.agents.rosterChangedSoon();
     return decodeMessage(reply[1]) ?? null;
   }
 

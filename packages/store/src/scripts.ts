@@ -78,7 +78,12 @@ const COMMAND_PREFIX = 'tinytown_';
  * Scripts on the message hot path that need only the core prelude: defining the shared helpers costs a
  * couple of microseconds of Redis time on every call.
  */
-const LEAN_SCRIPTS: ReadonlySet<ScriptName> = new Set(['sendMessage', 'findAgentByName']);
+const LEAN_SCRIPTS: ReadonlySet<ScriptName> = new Set([
+  'sendMessage',
+  'findAgentByName',
+  'touchRoster',
+  'recordRound',
+]);
 
 /**
  * Scripts that leave the roster revision alone: they never change what an agent listing shows, or (the

@@ -99,6 +99,8 @@ export class Town {
 
   async close(): Promise<void> {
     this.ctx.blocking.close();
+    // Queued ahead of QUIT on the same connection, so it is not lost.
+    this.agents.sendPendingRosterMove();
     await redisCall(this.ctx.redis.quit()).catch(() => this.ctx.redis.disconnect());
   }
 }

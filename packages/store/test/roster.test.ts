@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { exportTown, importTown, type Roster, Town } from '../src/index.js';
 import { useTown } from './support.js';
 
@@ -65,6 +65,24 @@ describe('agent listing cache', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('shows a receive elsewhere soon after, and at once when the receiving Town closes', async () => {
+    const { town } = ctx;
+    const receiver = await Town.connect({ url: ctx.redis.url, town: 'roster' });
+    const inboxLength = async () => (await town.agents.list())[0]?.inbox_len;
+    try {
+      const { id } = await town.agents.register({ name: 'worker', cli: 'claude' });
+      await town.messages.send({ to: 'worker', text: 'one' });
+      await town.messages.send({ to: 'worker', text: 'two' });
+      expect(await inboxLength()).toBe(2);
+      await receiver.messages.receive(id, 1000);
+      await vi.waitFor(async () => expect(await inboxLength()).toBe(1), { timeout: 1000, interval: 5 });
+      await receiver.messages.receive(id, 1000);
+    } finally {
+      await receiver.close();
+    }
+    expect(await inboxLength()).toBe(0);
   });
 
   it('hands every caller the same listing while nothing changes', async () => {
