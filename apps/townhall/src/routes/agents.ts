@@ -1,6 +1,5 @@
 import { agentNotFound } from '@tinytown/core';
-import type { Roster, TransitionResult } from '@tinytown/store';
-import type { z } from 'zod';
+import type { TransitionResult } from '@tinytown/store';
 import type { App, RouteDeps } from '../context.js';
 import {
   AgentActionResponse,
@@ -12,9 +11,7 @@ import {
   SpawnAgentResponse,
 } from '../schemas/agents.js';
 import { AgentParams, optionalBody } from '../schemas/common.js';
-import { agentInfo, agentInfos, encodeOnce, problems, SECURED, stateLabel } from './shared.js';
-
-const listings = new WeakMap<Roster, z.output<typeof AgentList>>();
+import { agentInfo, agentList, encodeOnce, problems, SECURED, stateLabel } from './shared.js';
 
 type Action = 'kill' | 'restart' | 'interrupt' | 'resume' | 'close';
 
@@ -57,14 +54,7 @@ export function agentRoutes(app: App, { town, config }: RouteDeps): void {
       serializerCompiler: () => encodeOnce,
     },
     async () => {
-      const roster = await town.agents.list();
-      let listing = listings.get(roster);
-      if (!listing) {
-        const agents = agentInfos(roster);
-        listing = { agents, count: agents.length };
-        listings.set(roster, listing);
-      }
-      return listing;
+      return agentList(await town.agents.list());
     },
   );
 

@@ -1,7 +1,7 @@
 import { type Agent, agentStateLabel, type Task } from '@tinytown/core';
 import type { AgentWithQueues, Roster } from '@tinytown/store';
 import type { z } from 'zod';
-import type { AgentInfo } from '../schemas/agents.js';
+import type { AgentInfo, AgentList } from '../schemas/agents.js';
 import type { AGENT_STATE_LABELS, Task as TaskSchema } from '../schemas/common.js';
 import { ProblemDetails } from '../schemas/common.js';
 
@@ -68,34 +68,42 @@ export function agentInfo(agent: Readonly<AgentWithQueues>): z.output<typeof Age
   };
 }
 
-const agentInfoLists = new WeakMap<Roster, z.output<typeof AgentInfo>[]>();
-
-/** The listing as the API shows it, built once per roster revision (the store shares unchanged rosters). */
-export function agentInfos(roster: Roster): z.output<typeof AgentInfo>[] {
-  let infos = agentInfoLists.get(roster);
-  if (!infos) {
-    infos = roster.map(agentInfo);
-    agentInfoLists.set(roster, infos);
-  }
-  return infos;
+/**
+ * Builds a value once per key object. The store hands out the same frozen roster while its revision
+ * holds, so whatever is derived from a roster is derived once per revision, not once per request.
+ */
+function oncePerObject<K extends object, V>(build: (key: K) => V): (key: K) => V {
+  const built = new WeakMap<K, V>();
+  return (key) => {
+    let value = built.get(key);
+    if (value === undefined) {
+      value = build(key);
+      built.set(key, value);
+    }
+    return value;
+  };
 }
 
-const encoded = new WeakMap<object, Buffer>();
+/** The agents as the API shows them. */
+export const agentInfos = oncePerObject((roster: Roster) => roster.map(agentInfo));
+
+/** The body of GET /v1/agents. */
+export const agentList = oncePerObject((roster: Roster): z.output<typeof AgentList> => {
+  const agents = agentInfos(roster);
+  return { agents, count: agents.length };
+});
+
+const encodeObjectOnce = oncePerObject((payload: object) => Buffer.from(JSON.stringify(payload)));
 
 /**
- * A route serializer for replies shared between requests (memoized per roster revision): each is
- * encoded to UTF-8 once, and Fastify writes the bytes as they are instead of measuring and re-encoding
- * a string on every request. Fastify's type says a serializer returns a string; a Buffer is sent alike.
+ * A route serializer for replies shared between requests: each is encoded to UTF-8 once, and Fastify
+ * writes the bytes as they are instead of measuring and re-encoding a string on every request.
+ * Fastify's type says a serializer returns a string; a Buffer is sent alike.
  */
-export const encodeOnce = ((payload: unknown): Buffer => {
-  if (typeof payload !== 'object' || payload === null) return Buffer.from(JSON.stringify(payload));
-  let body = encoded.get(payload);
-  if (body === undefined) {
-    body = Buffer.from(JSON.stringify(payload));
-    encoded.set(payload, body);
-  }
-  return body;
-}) as unknown as (payload: unknown) => string;
+export const encodeOnce = ((payload: unknown): Buffer =>
+  typeof payload === 'object' && payload !== null
+    ? encodeObjectOnce(payload)
+    : Buffer.from(JSON.stringify(payload))) as unknown as (payload: unknown) => string;
 
 export function taskView(task: Task): z.output<typeof TaskSchema> {
   return task;
