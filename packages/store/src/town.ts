@@ -2,6 +2,7 @@ import { validateName } from '@tinytown/core';
 import type { Redis } from 'ioredis';
 import { Agents } from './agents.js';
 import { Backlog } from './backlog.js';
+import { coalesceWritesPerTurn } from './coalesced-writes.js';
 import { type ConnectionOptions, connectRedis, redactRedisUrl } from './connection.js';
 import { BlockingPool, DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
 import { redisCall } from './errors.js';
@@ -53,6 +54,7 @@ export class Town {
   static async connect(options: ConnectTownOptions): Promise<Town> {
     validateName(options.town, 'town');
     const redis = await connectRedis(options.url, options);
+    coalesceWritesPerTurn(redis);
     return Town.over(redis, options.town, options.url, options.settings);
   }
 
