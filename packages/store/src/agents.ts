@@ -85,9 +85,12 @@ export class Agents {
   /** A roster move waiting to be sent (see rosterChangedSoon). */
   private pendingRosterMove: NodeJS.Timeout | null = null;
   /** The current roster revision ('' if the town has none yet), one GET per event-loop turn. */
-  private readonly rosterRevision = sharedPerTurn(
-    async () => (await redisCall(this.ctx.redis.get(this.ctx.keys.roster))) ?? '',
-  );
+  private readonly rosterRevision = sharedPerTurn(async () => {
+    const revision = this.ctx.redis.get(this.ctx.keys.roster);
+    // The turn is ending already: its callers are all waiting on this one read.
+    this.ctx.writes.sendNow();
+    return (await redisCall(revision)) ?? '';
+  });
 
   constructor(private readonly ctx: StoreContext) {}
 

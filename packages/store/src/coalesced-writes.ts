@@ -1,5 +1,17 @@
 import type { Redis } from 'ioredis';
 
+/** How a connection's writes leave: held until the turn ends, or sent at once. */
+export interface WriteCoalescing {
+  /**
+   * Sends what the connection holds now. For a read made at the very end of a turn (a `sharedPerTurn`
+   * read runs in setImmediate): held, it would wait for the end of the next turn.
+   */
+  sendNow(): void;
+}
+
+/** A connection whose commands go out as they are issued. */
+export const UNCOALESCED: WriteCoalescing = { sendNow() {} };
+
 /**
  * Makes a connection send what it is given in one turn of the event loop as a single write at the end
  * of that turn (setImmediate). A server answering many requests at once issues their commands from
@@ -10,20 +22,30 @@ import type { Redis } from 'ioredis';
  *
  * Only for a connection this package opened: it wraps the instance's `sendCommand`.
  */
-export function coalesceWritesPerTurn(redis: Redis): void {
+export function coalesceWritesPerTurn(redis: Redis): WriteCoalescing {
   const send = redis.sendCommand.bind(redis);
-  let corked = false;
+  // The current hold; each has its own identity so that a release scheduled for an earlier one that
+  // `sendNow` already ended cannot end a later one early.
+  let held: { socket: NonNullable<Redis['stream']> } | null = null;
+  const release = (hold: NonNullable<typeof held>) => {
+    if (held !== hold) return;
+    held = null;
+    hold.socket.uncork();
+  };
   redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
     const socket = redis.stream;
     // Before `ready` ioredis queues commands itself and writes them out when the connection opens.
-    if (!corked && socket && redis.status === 'ready') {
-      corked = true;
+    if (!held && socket && redis.status === 'ready') {
+      const hold = { socket };
+      held = hold;
       socket.cork();
-      setImmediate(() => {
-        corked = false;
-        socket.uncork();
-      });
+      setImmediate(() => release(hold));
     }
     return send(...args);
+  };
+  return {
+    sendNow() {
+      if (held) release(held);
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { WriteCoalescing } from './coalesced-writes.js';
 import type { TownKeys } from './keys.js';
 import { queueScript, runScript, type ScriptName } from './scripts.js';
 
@@ -49,6 +50,8 @@ export class StoreContext {
     readonly town: string,
     readonly keys: TownKeys,
     readonly redis: Redis,
+    /** Whether `redis` holds a turn's commands until the turn ends. */
+    readonly writes: WriteCoalescing,
     readonly blocking: BlockingPool,
     readonly settings: StoreSettings,
   ) {}

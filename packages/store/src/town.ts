@@ -2,7 +2,7 @@ import { validateName } from '@tinytown/core';
 import type { Redis } from 'ioredis';
 import { Agents } from './agents.js';
 import { Backlog } from './backlog.js';
-import { coalesceWritesPerTurn } from './coalesced-writes.js';
+import { coalesceWritesPerTurn, UNCOALESCED, type WriteCoalescing } from './coalesced-writes.js';
 import { type ConnectionOptions, connectRedis, redactRedisUrl } from './connection.js';
 import { BlockingPool, DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
 import { redisCall } from './errors.js';
@@ -54,14 +54,23 @@ export class Town {
   static async connect(options: ConnectTownOptions): Promise<Town> {
     validateName(options.town, 'town');
     const redis = await connectRedis(options.url, options);
-    coalesceWritesPerTurn(redis);
-    return Town.over(redis, options.town, options.url, options.settings);
+    return Town.build(redis, options.town, options.url, options.settings, coalesceWritesPerTurn(redis));
   }
 
   /** A Town over a connection the caller already holds (the caller keeps owning it). */
   static over(redis: Redis, town: string, url = '', settings: Partial<StoreSettings> = {}): Town {
+    return Town.build(redis, town, url, settings, UNCOALESCED);
+  }
+
+  private static build(
+    redis: Redis,
+    town: string,
+    url: string,
+    settings: Partial<StoreSettings> | undefined,
+    writes: WriteCoalescing,
+  ): Town {
     defineScripts(redis);
-    const ctx = new StoreContext(town, townKeys(town), redis, new BlockingPool(redis), {
+    const ctx = new StoreContext(town, townKeys(town), redis, writes, new BlockingPool(redis), {
       ...DEFAULT_SETTINGS,
       ...settings,
     });

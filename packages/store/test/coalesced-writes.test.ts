@@ -56,6 +56,22 @@ describe('coalesced writes', () => {
     expect(writes.count).toBe(1);
   });
 
+  it('sends what it holds at once when asked, and holds the turn’s later commands again', async () => {
+    const redis = await connectRedis(server.current.url);
+    open.push(redis);
+    const coalescing = coalesceWritesPerTurn(redis);
+    const writes = countWrites(redis);
+    const first = redis.set('now', '1');
+    expect(writes.count).toBe(0);
+    coalescing.sendNow();
+    expect(writes.count).toBe(1);
+    const second = redis.get('now');
+    const third = redis.incr('now');
+    expect(writes.count).toBe(1);
+    expect(await Promise.all([first, second, third])).toEqual(['OK', '1', 2]);
+    expect(writes.count).toBe(2);
+  });
+
   it('keeps every reply with its command, in order', async () => {
     const redis = await connect(true);
     await redis.del('counter');
