@@ -17,7 +17,7 @@ import type { App, RouteDeps, TownhallSettings } from './context.js';
 import { optionalRequestBodies, tidyOpenApi } from './openapi.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
-import { type Lifecycle, registerHttpBehaviour } from './plugins/http.js';
+import { addDocsSecurityHeaders, type Lifecycle, registerHttpBehaviour } from './plugins/http.js';
 import { registerHttpMetrics, TownhallMetrics } from './plugins/metrics.js';
 import { RateLimiter, registerRateLimit } from './plugins/rate-limit.js';
 import { registerRequestTimeout } from './plugins/timeout.js';
@@ -200,7 +200,10 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  await app.register(async (docs: App) => {
+    addDocsSecurityHeaders(docs);
+    await docs.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  });
 
   const root = options.root ?? process.cwd();
   const forge =

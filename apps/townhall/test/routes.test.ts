@@ -431,6 +431,11 @@ describe('townhall routes', () => {
     expect(docs.headers.get('x-content-type-options')).toBe('nosniff');
     expect(docs.headers.get('x-frame-options')).toBe('DENY');
     expect(docs.headers.get('referrer-policy')).toBe('no-referrer');
+    for (const asset of ['/docs/static/swagger-ui-bundle.js', '/docs/json']) {
+      const served = await call(h.base, 'GET', asset);
+      expect(served.status, asset).toBe(200);
+      expect(served.headers.get('content-security-policy'), asset).toContain("default-src 'self'");
+    }
     const cors = await api('GET', '/v1/agents', undefined, { origin: 'https://evil.example' });
     expect(cors.headers.get('access-control-allow-origin')).toBeNull();
   });

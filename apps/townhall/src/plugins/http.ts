@@ -19,7 +19,7 @@ export interface Lifecycle {
 
 /**
  * The small cross-cutting HTTP behaviours: the request id echoed on every response, CORS for the
- * configured origins only, security headers on /docs, and refusing new work while shutting down.
+ * configured origins only, and refusing new work while shutting down.
  */
 export function registerHttpBehaviour(
   app: App,
@@ -28,19 +28,21 @@ export function registerHttpBehaviour(
   const origins = new Set(options.corsOrigins);
   const anyOrigin = origins.has('*');
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks: they run on every request, and an async hook costs a promise each time.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (options.lifecycle.closing) {
       reply.header('connection', 'close');
-      throw new HttpProblem(
-        503,
-        'SHUTTING_DOWN',
-        'The server is shutting down; retry against another instance',
+      done(
+        new HttpProblem(503, 'SHUTTING_DOWN', 'The server is shutting down; retry against another instance'),
       );
+      return;
     }
-    if (origins.size === 0) return;
-    const origin = request.headers.origin;
-    if (!origin || !(anyOrigin || origins.has(origin))) return;
+    const origin = origins.size > 0 ? request.headers.origin : undefined;
+    if (!origin || !(anyOrigin || origins.has(origin))) {
+      done();
+      return;
+    }
     reply.header('access-control-allow-origin', anyOrigin ? '*' : origin);
     if (!anyOrigin) reply.header('vary', 'Origin');
     reply.header(
@@ -48,20 +50,28 @@ export function registerHttpBehaviour(
       'x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset',
     );
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
+      // Answering from a callback hook ends the chain: done() is not called.
       reply
         .header('access-control-allow-methods', CORS_METHODS)
         .header('access-control-allow-headers', CORS_HEADERS)
         .header('access-control-max-age', '600')
-        .code(204);
-      return reply.send();
+        .code(204)
+        .send();
+      return;
     }
+    done();
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (options.lifecycle.closing) reply.header('connection', 'close');
-    if (request.url === '/docs' || request.url.startsWith('/docs/') || request.url.startsWith('/docs?')) {
-      reply.headers(DOCS_HEADERS);
-    }
-    return payload;
+    done(null, payload);
+  });
+}
+
+/** Security headers for the interactive reference: register the docs routes inside `docs`. */
+export function addDocsSecurityHeaders(docs: App): void {
+  docs.addHook('onSend', (_request, reply, payload, done) => {
+    reply.headers(DOCS_HEADERS);
+    done(null, payload);
   });
 }

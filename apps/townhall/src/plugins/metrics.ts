@@ -138,7 +138,7 @@ export class TownhallMetrics {
 
 /** Observes every response's duration under its route pattern (unknown routes share one label). */
 export function registerHttpMetrics(app: App, metrics: TownhallMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(
       {
         method: request.method,
@@ -147,5 +147,6 @@ export function registerHttpMetrics(app: App, metrics: TownhallMetrics): void {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }
