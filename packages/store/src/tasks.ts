@@ -37,7 +37,6 @@ export function draftTask(
   description: string,
   options: { tags?: string[] | string; parentId?: string | null } = {},
 ) {
-  const now = new Date().toISOString();
   const tags = parseTags(options.tags);
   return {
     task: {
@@ -48,7 +47,6 @@ export function draftTask(
       parent_id: options.parentId ? parseId(options.parentId, 'parent_id') : null,
     },
     tags,
-    now,
   };
 }
 
@@ -66,12 +64,26 @@ export class Tasks {
   ): Promise<AssignResult> {
     const draft = draftTask(description, options);
     return this.agents.addressed(agentRef, async (agent) => {
-      const stored = await this.ctx.run('createTask', {
+      const createdAt = (await this.ctx.run('createTask', {
         task: { ...draft.task, state: 'assigned' },
         assign_to: agent.id,
         message: JSON.stringify(taskAssignMessage(agent.id, draft.task.id)),
-      });
-      return { task: taskFromReply(stored), agent };
+      })) as string;
+      // The record is exactly what was sent plus the script's clock: no need to read it back.
+      const task: Task = {
+        id: draft.task.id,
+        description: draft.task.description,
+        state: 'assigned',
+        assigned_to: agent.id,
+        created_at: createdAt,
+        updated_at: createdAt,
+        started_at: null,
+        completed_at: null,
+        result: null,
+        parent_id: draft.task.parent_id,
+        tags: draft.tags,
+      };
+      return { task, agent };
     });
   }
 

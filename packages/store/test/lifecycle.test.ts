@@ -79,6 +79,8 @@ describe('tasks, messages and the backlog', () => {
     const agent = await town.agents.register({ name: 'dev', cli: 'claude' });
     const { task } = await town.tasks.assign('dev', 'write the parser', { tags: 'backend, parser' });
     expect(task).toMatchObject({ state: 'assigned', assigned_to: agent.id, tags: ['backend', 'parser'] });
+    // The task assign returns is the record as stored, to the field.
+    expect(task).toStrictEqual(await town.tasks.get(task.id));
     expect((await town.tasks.current('dev'))?.id).toBe(task.id);
     const started = await town.tasks.start(task.id);
     expect(started.started_at).not.toBeNull();
@@ -96,7 +98,10 @@ describe('tasks, messages and the backlog', () => {
     expect((await town.agents.get(agent.id)).tasks_completed).toBe(1);
 
     expect((await town.tasks.list({ state: 'completed' })).map((t) => t.id)).toEqual([task.id]);
-    const forConductor = (await town.tasks.assign('conductor', 'review the plan')).task;
+    const forConductor = (await town.tasks.assign('conductor', 'review the plan', { parentId: task.id }))
+      .task;
+    expect(forConductor).toMatchObject({ parent_id: task.id, assigned_to: CONDUCTOR_ID, tags: [] });
+    expect(forConductor).toStrictEqual(await town.tasks.get(forConductor.id));
     expect((await town.tasks.pending()).map(({ task: t, agent: a }) => [t.id, a.name])).toEqual([
       [forConductor.id, 'conductor'],
     ]);

@@ -1,4 +1,5 @@
 -- Creates a task assigned to an agent (or the conductor) with its task_assign message, in one step.
+-- Returns the time it stamped on the record.
 if present(A.assign_to) then ensure_recipient(A.assign_to) end
 if present(A.task.parent_id) then load_task(A.task.parent_id) end
 create_task(A.task, A.assign_to)
@@ -9,4 +10,4 @@ if present(A.assign_to) then
     task_id = A.task.id, agent_id = A.assign_to, new_state = 'assigned', message = 'Task assigned',
   })
 end
-return redis.call('HGETALL', key('task', A.task.id))
+return NOW
