@@ -20,7 +20,7 @@ import {
 import { agentFromHash, type FlatHash, flatToHash } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
-import { sharedPerTurn } from './shared-per-turn.js';
+import { sharedRead } from './shared-read.js';
 
 export interface RegisterAgentInput {
   name: string;
@@ -84,10 +84,10 @@ export class Agents {
   private readonly rosterReads = new Map<string, Promise<Roster>>();
   /** A roster move waiting to be sent (see rosterChangedSoon). */
   private pendingRosterMove: NodeJS.Timeout | null = null;
-  /** The current roster revision ('' if the town has none yet), one GET per event-loop turn. */
-  private readonly rosterRevision = sharedPerTurn(async () => {
+  /** The current roster revision ('' if the town has none yet); concurrent callers share GETs. */
+  private readonly rosterRevision = sharedRead(async () => {
     const revision = this.ctx.redis.get(this.ctx.keys.roster);
-    // The turn is ending already: its callers are all waiting on this one read.
+    // Every caller of this read is waiting on it already: holding it for the turn's end gains nothing.
     this.ctx.writes.sendNow();
     return (await redisCall(revision)) ?? '';
   });
@@ -124,7 +124,7 @@ export class Agents {
 
   /**
    * Every agent with its queue lengths and the task in hand, oldest first. While the roster revision has
-   * not moved this is one GET (shared by the calls of one event-loop turn) and the listing read before;
+   * not moved this is one GET (shared with concurrent callers) and the listing read before;
    * otherwise one script reads it afresh, and callers that saw the same revision share that read. A
    * caller only ever gets a listing read at a revision fetched after it called, so it sees every write
    * that had completed by then, its own or another process's.

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 /** How a connection's writes leave: held until the turn ends, or sent at once. */
 export interface WriteCoalescing {
   /**
-   * Sends what the connection holds now. For a read made at the very end of a turn (a `sharedPerTurn`
-   * read runs in setImmediate): held, it would wait for the end of the next turn.
+   * Sends what the connection holds now: for a read whose callers are all waiting on it already (a
+   * `sharedRead`), made at a turn's end or after another reply, where holding it gains nothing.
    */
   sendNow(): void;
 }
