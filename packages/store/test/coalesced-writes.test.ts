@@ -53,7 +53,18 @@ describe('coalesced writes', () => {
     const coalesced = await connect(true);
     const writes = countWrites(coalesced);
     await twentyFromSeparateCallbacks(coalesced);
-    expect(writes.count).toBe(1);
+    // The first goes at once (nothing was awaited); the nineteen behind it leave together.
+    expect(writes.count).toBe(2);
+  });
+
+  it('sends a command at once when no reply is awaited', async () => {
+    const redis = await connect(true);
+    const writes = countWrites(redis);
+    for (let i = 1; i <= 3; i++) {
+      const reply = redis.incr('alone');
+      expect(writes.count).toBe(i);
+      expect(await reply).toBe(i);
+    }
   });
 
   it('sends what it holds at once when asked, and holds the turn’s later commands again', async () => {
@@ -61,15 +72,17 @@ describe('coalesced writes', () => {
     open.push(redis);
     const coalescing = coalesceWritesPerTurn(redis);
     const writes = countWrites(redis);
-    const first = redis.set('now', '1');
-    expect(writes.count).toBe(0);
-    coalescing.sendNow();
+    const awaited = redis.set('now', '1');
     expect(writes.count).toBe(1);
+    const held = redis.get('now');
+    expect(writes.count).toBe(1);
+    coalescing.sendNow();
+    expect(writes.count).toBe(2);
     const second = redis.get('now');
     const third = redis.incr('now');
-    expect(writes.count).toBe(1);
-    expect(await Promise.all([first, second, third])).toEqual(['OK', '1', 2]);
     expect(writes.count).toBe(2);
+    expect(await Promise.all([awaited, held, second, third])).toEqual(['OK', '1', '1', 2]);
+    expect(writes.count).toBe(3);
   });
 
   it('keeps every reply with its command, in order', async () => {
