@@ -14,7 +14,8 @@ import { inParallel, nowMs } from './stats.js';
  *
  * Consumers take the oldest task with `backlog.claimNext(agent, undefined, { start: true })` (one
  * script: LPOP + claim + start), then `tasks.complete`. A smaller informational run uses `claimNext(agent, accepts)`, the
- * path agents with a role filter take (paged LRANGE + HGETALLs, then `backlog.claim`, racing each other).
+ * path agents with a role filter take (a page of LRANGE + HGETALLs filtered in JS, then one script
+ * claiming the first accepted task still on the backlog; the claimers race over the same page).
  */
 
 const TASKS = 20_000;
@@ -22,7 +23,7 @@ const CONSUMERS = 50;
 /** Tasks per backlog.addMany call: one script each, short enough not to stall Redis. */
 const ADD_BATCH = 1000;
 const ROUNDS = 3;
-/** The filtered claimNext path races claimers over the same page, so its run is smaller. */
+/** The filtered claimNext path reads a page of tasks per claim, so its run is smaller. */
 const FILTERED_TASKS = 500;
 
 interface Timing {
@@ -203,7 +204,7 @@ async function run(log: (line: string) => void): Promise<Row[]> {
         unit: '/s',
         better: 'higher',
         target: null,
-        note: `the path of agents with a role filter: paged LRANGE + HGETALL per task, then backlog.claim, ${CONSUMERS} claimers racing over the same page (filter accepts everything). ${describe(filtered)}`,
+        note: `the path of agents with a role filter: a page of LRANGE + HGETALL per task filtered in JS, then one script claims the first accepted task still there, ${CONSUMERS} claimers racing over the same page (filter accepts everything). ${describe(filtered)}`,
       },
     ];
   } finally {

@@ -1,4 +1,4 @@
-import { isTinytownError, isUuid, parseId, type Task } from '@tinytown/core';
+import { isUuid, parseId, type Task } from '@tinytown/core';
 import type { Address, Agents } from './agents.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
@@ -57,7 +57,7 @@ export class Backlog {
 
   /**
    * Claims the oldest backlog task for an agent — or, with `accepts`, the oldest one it accepts (for
-   * instance, matching the agent's role), skipping tasks another claimer takes first. Returns null when
+   * instance, matching the agent's role). With `start` the agent starts it at once. Returns null when
    * nothing suitable is left.
    */
   async claimNext(
@@ -66,29 +66,35 @@ export class Backlog {
     options: { start?: boolean } = {},
   ): Promise<ClaimResult | null> {
     const agentId = await this.agentId(agentRef);
-    if (!accepts) {
+    const claimFirst = async (among?: string[]) => {
       const reply = (await this.ctx.run('claimNextTask', {
         agent_id: agentId,
         start: options.start === true,
         envelope: assignEnvelope(agentId),
-      })) as [string[], string] | null;
+        ...(among ? { among } : {}),
+      })) as [string[], string] | false | null;
       return reply ? { task: taskFromReply(reply[0]), agent: { id: agentId, name: reply[1] } } : null;
-    }
-    const pageSize = 50;
-    for (let offset = 0; ; offset += pageSize) {
+    };
+    if (!accepts) return claimFirst();
+    // The filter runs here, a page at a time; the script claims the first accepted task still there.
+    // Pages start small, since most claims find a task near the head, and double while none is accepted.
+    let pageSize = 16;
+    let offset = 0;
+    for (;;) {
       const ids = await redisCall(
         this.ctx.redis.lrange(this.ctx.keys.backlog, offset, offset + pageSize - 1),
       );
       if (ids.length === 0) return null;
-      for (const task of await this.tasks.getMany(ids)) {
-        if (task.state !== 'pending' || !accepts(task)) continue;
-        try {
-          const claimed = await this.claim(task.id, agentId);
-          return options.start ? { ...claimed, task: await this.tasks.start(task.id) } : claimed;
-        } catch (error) {
-          if (!isTinytownError(error, 'NOT_IN_BACKLOG')) throw error;
-          // Claimed by someone else a moment ago: the list shifted, so this page is read again next time.
-        }
+      const among = (await this.tasks.getMany(ids))
+        .filter((task) => task.state === 'pending' && accepts(task))
+        .map((task) => task.id);
+      const claimed = among.length > 0 ? await claimFirst(among) : null;
+      if (claimed) return claimed;
+      // Nothing accepted on this page, or others took every accepted task first: those left the list,
+      // so only a page with nothing accepted moves the window on.
+      if (among.length === 0) {
+        offset += pageSize;
+        pageSize = Math.min(pageSize * 2, 256);
       }
     }
   }

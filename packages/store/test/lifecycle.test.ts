@@ -1,4 +1,4 @@
-import { CONDUCTOR_ID, type TownEvent } from '@tinytown/core';
+import { CONDUCTOR_ID, type Task, type TownEvent } from '@tinytown/core';
 import { describe, expect, it } from 'vitest';
 import { useTown } from './support.js';
 
@@ -195,6 +195,35 @@ describe('tasks, messages and the backlog', () => {
     expect((await town.tasks.complete(started.id)).state).toBe('completed');
     const inbox = await town.messages.peek('taker');
     expect(inbox.messages.map((m) => (m.type === 'task_assign' ? m.task_id : ''))).toEqual([a.id, b.id]);
+  });
+
+  it('claims the oldest task a filter accepts, past a page of others, and can start it', async () => {
+    const { town } = ctx;
+    const picky = await town.agents.register({ name: 'picky', cli: 'claude' });
+    await town.backlog.addMany(Array.from({ length: 60 }, (_, i) => ({ description: `other ${i}` })));
+    const docs = await town.backlog.addMany([
+      { description: 'write the guide', tags: ['docs'] },
+      { description: 'fix the typos', tags: ['docs'] },
+    ]);
+    const wantsDocs = (task: Task) => task.tags.includes('docs');
+
+    expect(await town.backlog.claimNext('picky', () => false)).toBeNull();
+    expect(await town.backlog.length()).toBe(62);
+
+    const claimed = await town.backlog.claimNext('picky', wantsDocs, { start: true });
+    expect(claimed).toMatchObject({ task: { id: docs[0]?.id, state: 'running' }, agent: { name: 'picky' } });
+    expect((await town.agents.get(picky.id)).current_task).toBe(docs[0]?.id);
+    // Started at once, as an unfiltered claim with start: no task_assign message left to act on.
+    expect((await town.messages.peek('picky')).total).toBe(0);
+    expect(await town.backlog.length()).toBe(61);
+
+    const assigned = await town.backlog.claimNext('picky', wantsDocs);
+    expect(assigned?.task).toMatchObject({ id: docs[1]?.id, state: 'assigned', assigned_to: picky.id });
+    expect((await town.messages.peek('picky')).messages).toMatchObject([
+      { type: 'task_assign', task_id: docs[1]?.id },
+    ]);
+    expect(await town.backlog.claimNext('picky', wantsDocs)).toBeNull();
+    expect(await town.backlog.length()).toBe(60);
   });
 
   it('adds many tasks at once and drains the backlog one round trip per task', async () => {

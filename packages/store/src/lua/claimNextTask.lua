@@ -1,8 +1,25 @@
--- Claims the oldest pending task on the backlog for an agent, in one step: the lock-free fast path for
--- claimers that take any task. With A.start the claimer starts it at once. Returns { task, agent name },
--- or false when the backlog holds nothing claimable.
+-- Claims a pending backlog task for an agent, in one step: the oldest, or with A.among (ids the caller
+-- chose, for instance by the agent's role) the first of those still on the backlog, so that claimers
+-- racing over the same candidates each get the next one instead of failing. Ids found stale on the way
+-- are dropped from the backlog. With A.start the claimer starts the task at once. Returns
+-- { task, agent name }, or false when nothing suitable is claimable.
 local agent = load_agent(A.agent_id)
 require_live(agent, 'claim work')
-local task_id = claim_next(agent, A.start, A.envelope)
+
+local function claim_first_of(ids)
+  for _, id in ipairs(ids) do
+    if redis.call('LREM', key('backlog'), 1, id) == 1 then
+      local task = hgetall(key('task', id))
+      if task.id and task.state == 'pending' then
+        take_from_backlog(task, agent, A.start, A.envelope)
+        return id
+      end
+    end
+  end
+  return nil
+end
+
+local task_id
+if A.among then task_id = claim_first_of(A.among) else task_id = claim_next(agent, A.start, A.envelope) end
 if not task_id then return false end
 return { redis.call('HGETALL', key('task', task_id)), agent.name }

@@ -108,26 +108,31 @@ local function hand_over(task, agent, envelope, message)
   })
 end
 
--- Takes the oldest pending task off the backlog for `agent` (a loaded agent record): assigned with its
--- task_assign message, or with `start` running at once. Stale ids are dropped on the way. Returns the
--- task id, or nil when nothing is claimable.
+-- Gives `task`, pending and just taken off the backlog, to `agent` (a loaded agent record): assigned
+-- with its task_assign message, or with `start` running at once.
+local function take_from_backlog(task, agent, start, envelope)
+  if start then
+    write_task_state(task, 'running', agent.id)
+    redis.call('HSET', key('task', task.id), 'started_at', NOW)
+    redis.call('HSET', key('agent', agent.id), 'current_task', task.id, 'last_active_at', NOW)
+    emit('task_started', {
+      task_id = task.id, agent_id = agent.id, old_state = 'pending', new_state = 'running',
+      message = 'Claimed from the backlog and started by ' .. agent.name,
+    })
+  else
+    hand_over(task, agent, envelope, 'Claimed from the backlog by ' .. agent.name)
+  end
+end
+
+-- Takes the oldest pending task off the backlog for `agent`. Stale ids are dropped on the way. Returns
+-- the task id, or nil when nothing is claimable.
 local function claim_next(agent, start, envelope)
   while true do
     local task_id = redis.call('LPOP', key('backlog'))
     if not task_id then return nil end
     local task = hgetall(key('task', task_id))
     if task.id and task.state == 'pending' then
-      if start then
-        write_task_state(task, 'running', agent.id)
-        redis.call('HSET', key('task', task_id), 'started_at', NOW)
-        redis.call('HSET', key('agent', agent.id), 'current_task', task_id, 'last_active_at', NOW)
-        emit('task_started', {
-          task_id = task_id, agent_id = agent.id, old_state = 'pending', new_state = 'running',
-          message = 'Claimed from the backlog and started by ' .. agent.name,
-        })
-      else
-        hand_over(task, agent, envelope, 'Claimed from the backlog by ' .. agent.name)
-      end
+      take_from_backlog(task, agent, start, envelope)
       return task_id
     end
   end
