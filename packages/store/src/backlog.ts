@@ -25,7 +25,7 @@ export class Backlog {
 
   /** Creates many pending tasks at the end of the backlog, in order, in one step. */
   async addMany(items: readonly { description: string; tags?: string[] | string }[]): Promise<Task[]> {
-    const drafts = items.map((item) => draftTask(item.description, item).task);
+    const drafts = items.map((item) => draftTask(item.description, item));
     if (drafts.length === 0) return [];
     const stored = (await this.ctx.run('addToBacklog', { tasks: drafts })) as string[][];
     return stored.map(taskFromReply);

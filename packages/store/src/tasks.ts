@@ -37,16 +37,12 @@ export function draftTask(
   description: string,
   options: { tags?: string[] | string; parentId?: string | null } = {},
 ) {
-  const tags = parseTags(options.tags);
   return {
-    task: {
-      id: newId(),
-      description: requireText(description, 'description'),
-      state: 'pending' as TaskState,
-      tags_json: JSON.stringify(tags),
-      parent_id: options.parentId ? parseId(options.parentId, 'parent_id') : null,
-    },
-    tags,
+    id: newId(),
+    description: requireText(description, 'description'),
+    state: 'pending' as TaskState,
+    tags_json: JSON.stringify(parseTags(options.tags)),
+    parent_id: options.parentId ? parseId(options.parentId, 'parent_id') : null,
   };
 }
 
@@ -65,24 +61,21 @@ export class Tasks {
     const draft = draftTask(description, options);
     return this.agents.addressed(agentRef, async (agent) => {
       const createdAt = (await this.ctx.run('createTask', {
-        task: { ...draft.task, state: 'assigned' },
+        task: { ...draft, state: 'assigned' },
         assign_to: agent.id,
-        message: JSON.stringify(taskAssignMessage(agent.id, draft.task.id)),
+        message: JSON.stringify(taskAssignMessage(agent.id, draft.id)),
       })) as string;
-      // The record is exactly what was sent plus the script's clock: no need to read it back.
-      const task: Task = {
-        id: draft.task.id,
-        description: draft.task.description,
+      // The record is exactly what was sent plus the script's clock: decode that instead of reading it back.
+      const task = taskFromHash({
+        id: draft.id,
+        description: draft.description,
         state: 'assigned',
+        tags: draft.tags_json,
         assigned_to: agent.id,
         created_at: createdAt,
         updated_at: createdAt,
-        started_at: null,
-        completed_at: null,
-        result: null,
-        parent_id: draft.task.parent_id,
-        tags: draft.tags,
-      };
+        ...(draft.parent_id ? { parent_id: draft.parent_id } : {}),
+      });
       return { task, agent };
     });
   }
