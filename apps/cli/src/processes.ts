@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { roundLogDir, roundPidFile, stopOrphanedRound } from '@tinytown/agent';
 
 /** The built `tt` entry point (dist/main.js), beside every chunk of the bundle. */
 export function ttMainPath(): string {
@@ -118,6 +119,32 @@ export function signalAgentProcess(
   } catch {
     return false;
   }
+}
+
+/**
+ * Stops the AI CLI round that a dead loop of this agent left running on this machine (its loop was
+ * killed with SIGKILL, say). Does nothing while a loop of the agent other than this process is alive: the
+ * round is that loop's to end. Returns whether a round was stopped.
+ */
+export async function stopOrphanedRoundOf(root: string, agentId: string): Promise<boolean> {
+  const loop = liveAgentPid(root, agentId);
+  if (loop !== undefined && loop !== process.pid) return false;
+  return stopOrphanedRound(roundPidFile(roundLogDir(root, agentId)));
+}
+
+/**
+ * Stops every agent loop of the town on this machine (SIGTERM: their rounds return their work) and then
+ * any round a dead loop left behind. Returns how many loops were running.
+ */
+export async function stopAgentProcesses(root: string): Promise<number> {
+  const ids = agentIdsWithPidFiles(root);
+  const loops = ids
+    .map((id) => ({ id, pid: liveAgentPid(root, id) }))
+    .filter((entry): entry is { id: string; pid: number } => entry.pid !== undefined);
+  for (const { id } of loops) signalAgentProcess(root, id);
+  await Promise.all(loops.map(({ pid }) => waitForExit(pid, 10_000)));
+  await Promise.all(ids.map((id) => stopOrphanedRoundOf(root, id)));
+  return loops.length;
 }
 
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {

@@ -122,29 +122,33 @@ describe('tt: a scripted agent does real work', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('kill -9 mid-round: after the lease lapses tt recover returns the work, and reclaim moves it on', async () => {
+  it('kill -9 of the loop mid-round: after the lease lapses tt recover stops the orphaned CLI and returns the work, and reclaim moves it on', async () => {
     const t = await town(
       { 'agent.lease_secs': '1', 'agent.idle_timeout_secs': '0' },
       { slow: cliCommand(SLOW_AGENT) },
     );
     const started = join(t.dir, 'started');
+    const grandchildFile = join(t.dir, 'grandchild');
     t.env.SLOW_AGENT_STARTED_FILE = started;
+    t.env.SLOW_AGENT_PID_FILE = grandchildFile;
     t.env.SLOW_AGENT_MS = '30000';
     const { agent, pid } = await t.json<{ agent: Agent; pid: number }>('spawn', 'victim', '--cli', 'slow');
     const { task } = await t.json<{ task: Task }>('assign', 'victim', 'A job that will be interrupted');
     await until(() => existsSync(started), 20_000, 'the round to start');
     expect((await t.json<{ task: Task }>('task', 'show', task.id)).task.state).toBe('running');
 
-    // The machine dies: the loop and the CLI it runs (its own process group) go down together.
+    // Only the loop dies; the CLI it ran leads its own process group, so it and its children live on.
     const cli = Number(readFileSync(started, 'utf8'));
+    const grandchild = Number(readFileSync(grandchildFile, 'utf8'));
     process.kill(pid, 'SIGKILL');
-    process.kill(-cli, 'SIGKILL');
-    await until(() => !alive(pid) && !alive(cli), 5_000);
+    await until(() => !alive(pid), 5_000);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(alive(cli) && alive(grandchild)).toBe(true);
 
     const recovered = await t.json<{ recovered: Agent[]; messages_returned: number; tasks_requeued: number }>(
       'recover',
     );
+    expect(alive(cli) || alive(grandchild)).toBe(false);
     expect(recovered.recovered.map((a) => a.name)).toEqual(['victim']);
     expect(recovered).toMatchObject({ messages_returned: 1, tasks_requeued: 1 });
     expect((await t.json<{ task: Task }>('task', 'show', task.id)).task).toMatchObject({
@@ -161,6 +165,24 @@ describe('tt: a scripted agent does real work', () => {
     expect(moved.destination.kind).toBe('backlog');
     const backlog = await t.json<{ tasks: Task[] }>('backlog', 'list');
     expect(backlog.tasks.map((b) => b.id)).toEqual([task.id]);
+  });
+
+  it('tt kill ends the round a dead loop left running', async () => {
+    const t = await town({ 'agent.idle_timeout_secs': '0' }, { slow: cliCommand(SLOW_AGENT) });
+    const started = join(t.dir, 'started');
+    t.env.SLOW_AGENT_STARTED_FILE = started;
+    t.env.SLOW_AGENT_MS = '30000';
+    const { pid } = await t.json<{ pid: number }>('spawn', 'stray', '--cli', 'slow');
+    await t.json('assign', 'stray', 'A job whose loop will vanish');
+    await until(() => existsSync(started), 20_000, 'the round to start');
+    const cli = Number(readFileSync(started, 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    await until(() => !alive(pid), 5_000);
+    expect(alive(cli)).toBe(true);
+
+    const killed = await t.json<{ signalled: boolean }>('kill', 'stray');
+    expect(killed.signalled).toBe(true);
+    expect(alive(cli)).toBe(false);
   });
 
   it('keeps a round longer than the lease alive, and kills a round past its timeout with its children', async () => {

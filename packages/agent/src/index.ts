@@ -7,4 +7,5 @@ export * from './process-runner.js';
 export * from './prompt.js';
 export * from './round-classifier.js';
 export * from './round-env.js';
+export * from './round-pid-file.js';
 export * from './runtime.js';

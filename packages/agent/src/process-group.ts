@@ -88,3 +88,18 @@ export async function waitForGroupExit(pgid: number, ms: number, pollMs = 50): P
     await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
   }
 }
+
+/** How long to wait for SIGKILL to take effect before reporting the group as gone anyway. */
+const AFTER_KILL_WAIT_MS = 1_000;
+
+/**
+ * Stops every process left in the group: SIGTERM, then SIGKILL for whatever is still alive after
+ * `graceMs`. Resolves once the group is gone or SIGKILL has had its chance.
+ */
+export async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  if (await waitForGroupExit(pgid, 0)) return;
+  signalGroup(pgid, 'SIGTERM');
+  if (await waitForGroupExit(pgid, graceMs)) return;
+  signalGroup(pgid, 'SIGKILL');
+  await waitForGroupExit(pgid, AFTER_KILL_WAIT_MS);
+}

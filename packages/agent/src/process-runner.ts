@@ -3,7 +3,8 @@ import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TinytownError } from '@tinytown/core';
 import type { ResolvedCli } from './presets.js';
-import { signalGroup, waitForGroupExit } from './process-group.js';
+import { signalGroup, stopGroup } from './process-group.js';
+import { removeRoundPidFile, writeRoundPidFile } from './round-pid-file.js';
 
 export interface RunRoundOptions {
   /** The CLI to run; its `env` and `workdir` are applied by the caller through `env` and `cwd`. */
@@ -27,6 +28,11 @@ export interface RunRoundOptions {
   readonly tickMs?: number;
   /** A failing tick must not kill the round; the caller decides what a failure means. */
   readonly onTickError?: (error: unknown) => void;
+  /**
+   * Holds the CLI's pid (its process group) while the round runs, so that a round outliving a dead loop
+   * can be found and stopped (`stopOrphanedRound`).
+   */
+  readonly pidFile?: string;
 }
 
 export interface RoundOutcome {
@@ -43,8 +49,6 @@ export interface RoundOutcome {
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
 export const DEFAULT_TICK_MS = 10_000;
-/** How long to wait for SIGKILL to take effect before reporting the round as over anyway. */
-const AFTER_KILL_WAIT_MS = 1_000;
 
 function describeEnd(outcome: Omit<RoundOutcome, 'durationMs'>): string {
   if (outcome.spawnError) return `could not start: ${outcome.spawnError.message}`;
@@ -118,6 +122,11 @@ function supervise(
       detached: true,
     });
     const pid = child.pid;
+    // Without the file a round orphaned by a dead loop cannot be found again, but the round itself is fine.
+    const recorded =
+      options.pidFile === undefined || pid === undefined
+        ? Promise.resolve()
+        : writeRoundPidFile(options.pidFile, pid).catch(() => {});
 
     let timedOut = false;
     let aborted = false;
@@ -166,20 +175,19 @@ function supervise(
       if (settled) return;
       settled = true;
       stopWatching();
-      void reapStragglers().then(() => {
-        if (killTimer) clearTimeout(killTimer);
-        resolve({ exitCode, signal, timedOut, aborted, pid, spawnError });
-      });
+      void recorded
+        .then(reapStragglers)
+        .then(() => (options.pidFile === undefined ? undefined : removeRoundPidFile(options.pidFile)))
+        .catch(() => {})
+        .then(() => {
+          if (killTimer) clearTimeout(killTimer);
+          resolve({ exitCode, signal, timedOut, aborted, pid, spawnError });
+        });
     };
 
     // The leader may exit while children it started keep running; the round owns them, so they go too.
     const reapStragglers = async () => {
-      if (pid === undefined) return;
-      if (await waitForGroupExit(pid, 0)) return;
-      if (!terminating) terminate();
-      if (await waitForGroupExit(pid, grace + AFTER_KILL_WAIT_MS)) return;
-      signalGroup(pid, 'SIGKILL');
-      await waitForGroupExit(pid, AFTER_KILL_WAIT_MS);
+      if (pid !== undefined) await stopGroup(pid, grace);
     };
 
     child.on('error', (error) => {

@@ -17,6 +17,7 @@ import { type RoundOutcome, runCliRound } from './process-runner.js';
 import { buildRoundPrompt, type PromptTask } from './prompt.js';
 import { classifyRound, type RoundClassification, type Sender } from './round-classifier.js';
 import { buildRoundEnv } from './round-env.js';
+import { roundPidFile } from './round-pid-file.js';
 
 /** What the loop needs from the town's `[agent]` config, in milliseconds. */
 export interface AgentLoopSettings {
@@ -408,6 +409,7 @@ export class AgentLoop {
         cwd: cli.workdir ? resolve(townRoot, cli.workdir) : townRoot,
         env,
         logFile,
+        pidFile: roundPidFile(logDir),
         timeoutMs: settings.roundTimeoutMs,
         signal: roundAbort.signal,
         tickMs: this.tickMs,

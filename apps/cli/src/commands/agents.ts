@@ -25,6 +25,7 @@ import {
   liveAgentPid,
   removePidFile,
   signalAgentProcess,
+  stopOrphanedRoundOf,
   waitForExit,
 } from '../processes.js';
 
@@ -109,6 +110,8 @@ function townhallUrl(ctx: CliContext): string {
 async function runLoopHere(ctx: CliContext, town: Town, agent: Agent, maxRounds: number | undefined) {
   const root = ctx.config.root;
   const pidFile = agentPidFile(root, agent.id);
+  // A previous loop of this agent that died hard may have left its round running.
+  await stopOrphanedRoundOf(root, agent.id);
   mkdirSync(dirname(pidFile), { recursive: true });
   writeFileSync(pidFile, `${process.pid}\n`);
   const binDir = ensureTtShim(root);
@@ -365,8 +368,12 @@ export function registerAgentCommands(program: Command): void {
           act(async (ctx, ref: string) => {
             const town = await ctx.town();
             const { agent, previous } = await town.agents[name](ref);
-            // A kill also reaches the local process at once, so a running round ends now.
-            const signalled = signalProcess && signalAgentProcess(ctx.config.root, agent.id);
+            // A kill also reaches the local process at once, so a running round ends now; with the loop
+            // already dead, it ends the round the loop left behind.
+            const signalled =
+              signalProcess &&
+              (signalAgentProcess(ctx.config.root, agent.id) ||
+                (await stopOrphanedRoundOf(ctx.config.root, agent.id)));
             ctx.out.result({ agent, previous_state: previous, signalled }, () =>
               ctx.out.line(`${verb} ${agentLine(ctx.out, agent)}: ${previous} -> ${agent.state}`),
             );
@@ -504,6 +511,9 @@ export function registerAgentCommands(program: Command): void {
         act(async (ctx) => {
           const town = await ctx.town();
           const result = await town.recovery.recover();
+          // Their loops are dead (the lease lapsed); a round one of them left running on this machine
+          // would go on working on messages that are now back in the queue.
+          await Promise.all(result.recovered.map((agent) => stopOrphanedRoundOf(ctx.config.root, agent.id)));
           const doc = {
             checked: result.checked,
             recovered: result.recovered,

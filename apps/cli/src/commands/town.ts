@@ -15,15 +15,7 @@ import {
 import type { Command } from 'commander';
 import { parse as parseToml, stringify } from 'smol-toml';
 import { act, examples } from '../action.js';
-import {
-  agentIdsWithPidFiles,
-  isAlive,
-  liveAgentPid,
-  readPid,
-  signalAgentProcess,
-  townPaths,
-  waitForExit,
-} from '../processes.js';
+import { isAlive, readPid, stopAgentProcesses, townPaths, waitForExit } from '../processes.js';
 import { readRegistry, registerTown, registryFile } from '../registry.js';
 
 function git(dir: string, args: string[]): string | undefined {
@@ -187,11 +179,7 @@ export function registerTownCommands(program: Command): void {
             if (!(error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE')) throw error;
           }
           await ctx.close();
-          const pids = agentIdsWithPidFiles(root)
-            .map((id) => ({ id, pid: liveAgentPid(root, id) }))
-            .filter((entry): entry is { id: string; pid: number } => entry.pid !== undefined);
-          for (const { id } of pids) signalAgentProcess(root, id);
-          for (const { pid } of pids) await waitForExit(pid, 10_000);
+          const loops = await stopAgentProcesses(root);
           const upPid = readPid(townPaths(root).upPidFile);
           let upStopped = false;
           if (upPid !== undefined && upPid !== process.pid && isAlive(upPid)) {
@@ -205,12 +193,12 @@ export function registerTownCommands(program: Command): void {
           ctx.out.result(
             {
               agents_stopped: agentsStopped,
-              processes_stopped: pids.length,
+              processes_stopped: loops,
               up_stopped: upStopped,
               redis_stopped: redisStopped,
             },
             () => {
-              ctx.out.line(`Stopped ${agentsStopped} agent(s) (${pids.length} local process(es))`);
+              ctx.out.line(`Stopped ${agentsStopped} agent(s) (${loops} local process(es))`);
               if (upStopped) ctx.out.line("Stopped 'tt up'");
               ctx.out.line(
                 redisStopped ? 'Stopped the town’s redis-server' : 'No local redis-server was running',

@@ -10,16 +10,7 @@ import { act, examples } from '../action.js';
 import type { CliContext } from '../context.js';
 import { parsePositiveInt } from '../context.js';
 import type { Colour } from '../output.js';
-import {
-  agentIdsWithPidFiles,
-  isAlive,
-  liveAgentPid,
-  readPid,
-  removePidFile,
-  signalAgentProcess,
-  townPaths,
-  waitForExit,
-} from '../processes.js';
+import { isAlive, readPid, removePidFile, stopAgentProcesses, townPaths } from '../processes.js';
 
 /** The built bin of a workspace app, if it has been built. */
 export function resolveAppBin(pkg: string, bin: string): string | undefined {
@@ -187,12 +178,8 @@ async function up(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     // Agents first (their rounds return work to Redis), then the services, then Redis itself.
-    const agentPids = agentIdsWithPidFiles(root)
-      .map((id) => ({ id, pid: liveAgentPid(root, id) }))
-      .filter((entry): entry is { id: string; pid: number } => entry.pid !== undefined);
-    for (const { id } of agentPids) signalAgentProcess(root, id);
-    await Promise.all(agentPids.map(({ pid }) => waitForExit(pid, 10_000)));
-    if (agentPids.length > 0) say('tt', `stopped ${agentPids.length} agent process(es)`);
+    const loops = await stopAgentProcesses(root);
+    if (loops > 0) say('tt', `stopped ${loops} agent process(es)`);
     await Promise.all(services.map((service) => stopChild(service, 5_000)));
     for (const service of services) say(service.name, 'stopped');
     if (redis) {
