@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Message, MessageBody, Priority } from '@tinytown/core';
 
 export const AGENT_ID = '11111111-1111-4111-8111-111111111111';
@@ -21,3 +22,14 @@ export function message(
 
 export const aliceLookup = (id: string) =>
   id === ALICE_ID ? { name: 'alice', nickname: 'Dorothy', role_id: 'reviewer' } : undefined;
+
+/** The trimmed contents of a file a child process writes, once it has written something. */
+export async function waitForFile(path: string, ms = 5_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    if (text.trim()) return text.trim();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${path} never appeared`);
+}

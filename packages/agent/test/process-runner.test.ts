@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../src/process-group.js';
 import { type RunRoundOptions, runCliRound } from '../src/process-runner.js';
 import { buildRoundEnv } from '../src/round-env.js';
+import { waitForFile } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const ECHO = [process.execPath, join(FIXTURES, 'echo-prompt.mjs')];
@@ -32,16 +33,6 @@ function options(overrides: Partial<RunRoundOptions> = {}): RunRoundOptions {
 }
 
 const readLog = (opts: RunRoundOptions) => readFile(opts.logFile, 'utf8');
-
-async function waitForFile(path: string, ms = 5_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const text = await readFile(path, 'utf8').catch(() => '');
-    if (text.trim()) return text.trim();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${path} never appeared`);
-}
 
 describe('runCliRound', () => {
   it('passes the prompt on stdin and logs stdout and stderr', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { isGroupAlive, isProcessAlive, signalGroup } from '../src/process-group.
 import { runCliRound } from '../src/process-runner.js';
 import { buildRoundEnv } from '../src/round-env.js';
 import { roundPidFile, stopOrphanedRound, writeRoundPidFile } from '../src/round-pid-file.js';
+import { waitForFile } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -20,16 +21,6 @@ afterEach(async () => {
   for (const pgid of groups.splice(0)) signalGroup(pgid, 'SIGKILL');
   await rm(dir, { recursive: true, force: true });
 });
-
-async function waitForFile(path: string, ms = 5_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const text = await readFile(path, 'utf8').catch(() => '');
-    if (text.trim()) return text.trim();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${path} never appeared`);
-}
 
 /** A round as a dead loop leaves it: a CLI leading its own group, with a grandchild, nobody waiting. */
 async function orphanedRound(): Promise<{ leader: number; grandchild: number }> {
