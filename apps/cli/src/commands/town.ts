@@ -378,7 +378,7 @@ export function registerTownCommands(program: Command): void {
   examples(
     program
       .command('save')
-      .description('Write the town (agents, tasks, backlog, inboxes) to a JSON snapshot')
+      .description('Write the town (agents, tasks, backlog, inboxes, missions, events) to a JSON snapshot')
       .argument('[file]', 'where to write it', 'tinytown-snapshot.json')
       .action(
         act(async (ctx, fileArg: string) => {
