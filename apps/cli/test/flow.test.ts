@@ -145,10 +145,14 @@ describe('tt: a scripted agent does real work', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(alive(cli) && alive(grandchild)).toBe(true);
 
-    const recovered = await t.json<{ recovered: Agent[]; messages_returned: number; tasks_requeued: number }>(
-      'recover',
-    );
+    const recovered = await t.json<{
+      recovered: Agent[];
+      messages_returned: number;
+      tasks_requeued: number;
+      orphaned_rounds_stopped: number;
+    }>('recover');
     expect(alive(cli) || alive(grandchild)).toBe(false);
+    expect(recovered.orphaned_rounds_stopped).toBe(1);
     expect(recovered.recovered.map((a) => a.name)).toEqual(['victim']);
     expect(recovered).toMatchObject({ messages_returned: 1, tasks_requeued: 1 });
     expect((await t.json<{ task: Task }>('task', 'show', task.id)).task).toMatchObject({

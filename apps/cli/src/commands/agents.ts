@@ -513,19 +513,23 @@ export function registerAgentCommands(program: Command): void {
           const result = await town.recovery.recover();
           // Their loops are dead (the lease lapsed); a round one of them left running on this machine
           // would go on working on messages that are now back in the queue.
-          await Promise.all(result.recovered.map((agent) => stopOrphanedRoundOf(ctx.config.root, agent.id)));
+          const stopped = await Promise.all(
+            result.recovered.map((agent) => stopOrphanedRoundOf(ctx.config.root, agent.id)),
+          );
           const doc = {
             checked: result.checked,
             recovered: result.recovered,
             messages_returned: result.messagesReturned,
             tasks_requeued: result.tasksRequeued,
+            orphaned_rounds_stopped: stopped.filter(Boolean).length,
           };
           ctx.out.result(doc, () => {
-            for (const agent of result.recovered) {
+            result.recovered.forEach((agent, index) => {
+              const round = stopped[index] ? '; stopped the round it left running' : '';
               ctx.out.line(
-                `Recovered ${agentLine(ctx.out, agent)} (was ${agent.state}, last heartbeat ${ago(agent.last_heartbeat)})`,
+                `Recovered ${agentLine(ctx.out, agent)} (was ${agent.state}, last heartbeat ${ago(agent.last_heartbeat)}${round})`,
               );
-            }
+            });
             ctx.out.line(
               `${result.recovered.length} agent(s) recovered of ${result.checked} with a lease; ${result.messagesReturned} message(s) returned, ${result.tasksRequeued} task(s) back to assigned`,
             );
