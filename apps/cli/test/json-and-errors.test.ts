@@ -226,11 +226,16 @@ describe('--json output of every data command', () => {
     await t.json('wait', 'bob', '--timeout', '10');
     await t.json('assign', 'bob', 'Survive a restore');
     const before = await t.json<{ tasks: Record<string, number> }>('status');
-    const saved = await t.json<{ file: string; agents: number; tasks: number; messages: number }>(
-      'save',
-      'snap.json',
-    );
-    expect(saved).toMatchObject({ agents: 1, messages: 1 });
+    const saved = await t.json<{
+      file: string;
+      agents: number;
+      tasks: number;
+      messages: number;
+      missions: number;
+      events: number;
+    }>('save', 'snap.json');
+    expect(saved).toMatchObject({ agents: 1, messages: 1, missions: 0 });
+    expect(saved.events).toBeGreaterThan(0);
     const refused = await t.tt('restore', 'snap.json');
     expect(refused.code).toBe(1);
     expect(await t.json('reset', '--force')).toMatchObject({ dry_run: false, deleted: expect.any(Number) });
@@ -239,6 +244,7 @@ describe('--json output of every data command', () => {
       agents: 1,
       tasks: saved.tasks,
       messages: 1,
+      events: saved.events,
     });
     const after = await t.json<{ tasks: Record<string, number> }>('status');
     expect(after.tasks).toEqual(before.tasks);

@@ -6,6 +6,7 @@ import { ACTIVE_AGENT_STATES, TinytownError, TownConfig, validateName } from '@t
 import {
   CONFIG_FILE_NAME,
   exportTown,
+  type ImportResult,
   importTown,
   loadTownConfig,
   redactRedisUrl,
@@ -38,6 +39,11 @@ function sanitizeName(raw: string): string {
 }
 
 /** `<repo>-<branch>` inside a git repository, else the directory's name. */
+/** What a snapshot holds, in words, for `tt save` and `tt restore`. */
+function snapshotContents(counts: ImportResult): string {
+  return `${counts.agents} agent(s), ${counts.tasks} task(s), ${counts.backlog} backlog entries, ${counts.messages} message(s), ${counts.missions} mission(s) and ${counts.events} event(s)`;
+}
+
 export function deriveTownName(dir: string): string {
   const top = git(dir, ['rev-parse', '--show-toplevel']);
   if (top) {
@@ -390,18 +396,20 @@ export function registerTownCommands(program: Command): void {
             (sum, agent) => sum + agent.inbox.length + agent.urgent.length + agent.inflight.length,
             snapshot.conductor.inbox.length + snapshot.conductor.urgent.length,
           );
+          const events = Object.values(snapshot.events.agents).reduce(
+            (sum, stream) => sum + stream.length,
+            snapshot.events.town.length,
+          );
           const doc = {
             file,
             agents: snapshot.agents.length,
             tasks: snapshot.tasks.length,
             backlog: snapshot.backlog.length,
             messages,
+            missions: snapshot.missions.length,
+            events,
           };
-          ctx.out.result(doc, () =>
-            ctx.out.line(
-              `Saved ${doc.agents} agent(s), ${doc.tasks} task(s), ${doc.backlog} backlog entries and ${messages} message(s) to ${file}`,
-            ),
-          );
+          ctx.out.result(doc, () => ctx.out.line(`Saved ${snapshotContents(doc)} to ${file}`));
         }),
       ),
     'tt save',
@@ -432,9 +440,7 @@ export function registerTownCommands(program: Command): void {
           const town = await ctx.town();
           const result = await importTown(town, snapshot, { replace: opts.force === true });
           ctx.out.result({ file, ...result }, () =>
-            ctx.out.line(
-              `Restored ${result.agents} agent(s), ${result.tasks} task(s), ${result.backlog} backlog entries and ${result.messages} message(s) from ${file}`,
-            ),
+            ctx.out.line(`Restored ${snapshotContents(result)} from ${file}`),
           );
         }),
       ),
