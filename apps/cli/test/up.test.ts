@@ -79,6 +79,9 @@ describe('tt up', () => {
           `townhall /health; output:\n${output}`,
         );
         expect(health.status).toBe(200);
+        // Townhall's JSON log lines arrive as one short line per request.
+        await until(() => /\[townhall\] GET \/health 200 \d+\.\d ms/.test(output), 10_000, output);
+        expect(output).not.toContain('"level":');
       } else {
         expect(output).toContain('[townhall] not built: skipped');
       }

@@ -11,6 +11,7 @@ import type { CliContext } from '../context.js';
 import { parsePositiveInt } from '../context.js';
 import type { Colour } from '../output.js';
 import { isAlive, readPid, removePidFile, stopAgentProcesses, townPaths } from '../processes.js';
+import { createLogLineFormatter } from '../service-log.js';
 
 /** The built bin of a workspace app, if it has been built. */
 export function resolveAppBin(pkg: string, bin: string): string | undefined {
@@ -62,10 +63,14 @@ async function stopChild(service: Service, graceMs: number): Promise<void> {
  * points elsewhere), townhall and the worker, each with prefixed logs. SIGINT or SIGTERM stops everything
  * it started, the town's agent processes included, and leaves nothing running.
  */
-async function up(
-  ctx: CliContext,
-  opts: { port?: string; townhall: boolean; worker: boolean },
-): Promise<void> {
+interface UpOptions {
+  port?: string;
+  townhall: boolean;
+  worker: boolean;
+  rawLogs?: boolean;
+}
+
+async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
   const out = ctx.out;
   const loaded = ctx.config;
   const root = loaded.root;
@@ -128,8 +133,13 @@ async function up(
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      const format = opts.rawLogs ? (line: string) => line : createLogLineFormatter();
       for (const stream of [child.stdout, child.stderr]) {
-        if (stream) createInterface({ input: stream }).on('line', (line) => say(name, line));
+        if (!stream) continue;
+        createInterface({ input: stream }).on('line', (line) => {
+          const shown = format(line);
+          if (shown !== undefined) say(name, shown);
+        });
       }
       const exited = new Promise<void>((resolve) =>
         child.once('exit', (code, signal) => {
@@ -198,8 +208,9 @@ export function registerUpCommand(program: Command): void {
       .option('-p, --port <port>', 'townhall REST port (default: [townhall] rest_port or 8080)')
       .option('--no-townhall', 'do not start townhall')
       .option('--no-worker', 'do not start the worker')
+      .option('--raw-logs', 'print the services’ logs as they write them (townhall: JSON lines)')
       .action(
-        act(async (ctx, opts: { port?: string; townhall: boolean; worker: boolean }) => {
+        act(async (ctx, opts: UpOptions) => {
           if (ctx.out.json)
             throw new TinytownError(
               'INVALID_INPUT',
@@ -211,6 +222,7 @@ export function registerUpCommand(program: Command): void {
       ),
     'tt up',
     'tt up --port 8181 --no-worker',
+    'tt up --raw-logs | tee town.log',
     'REDIS_URL=redis://10.0.0.5:6379 tt up',
   );
 }
