@@ -10,6 +10,7 @@ import {
   type TownEvent,
   TownEvent as TownEventSchema,
 } from '@tinytown/core';
+import type { z } from 'zod';
 
 /**
  * Records as Redis stores them (hashes of strings) turned into domain objects. Reads are tolerant like
@@ -120,4 +121,25 @@ export function eventFromEntry(id: string, fields: readonly string[]): TownEvent
   } catch {
     return undefined;
   }
+}
+
+/** A record stored as JSON, or undefined when it is missing or no longer matches its schema. */
+export function parseJsonRecord<T>(schema: z.ZodType<T>, raw: string | null | undefined): T | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every value of a hash of JSON records, skipping corrupt ones: one bad record must not hide the rest. */
+export function parseJsonRecords<T>(
+  schema: z.ZodType<T>,
+  hash: Record<string, string> | null | undefined,
+): T[] {
+  return Object.values(hash ?? {})
+    .map((raw) => parseJsonRecord(schema, raw))
+    .filter((value): value is T => value !== undefined);
 }

@@ -10,8 +10,9 @@ import {
 } from '@tinytown/core';
 import type { ChainableCommander } from 'ioredis';
 import { z } from 'zod';
-import { flatToHash } from './codec.js';
+import { flatToHash, parseJsonRecord, parseJsonRecords } from './codec.js';
 import { redisCall, toStoreError } from './errors.js';
+import { oldestFirst } from './missions/missions.js';
 import type { Town } from './town.js';
 
 type Hash = Record<string, string>;
@@ -124,26 +125,6 @@ type RawStreamEntry = [string, string[]];
 
 const toSavedStream = (entries: RawStreamEntry[] | undefined): SavedStreamEntry[] =>
   (entries ?? []).map(([id, fields]) => ({ id, fields: flatToHash(fields) }));
-
-/** Parses a stored record; a corrupt one is left out, as every mission read leaves it out. */
-function parseRecord<T>(schema: z.ZodType<T>, raw: string | null | undefined): T | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed = schema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseRecords<T>(schema: z.ZodType<T>, hash: Hash | undefined): T[] {
-  return Object.values(hash ?? {})
-    .map((raw) => parseRecord(schema, raw))
-    .filter((value): value is T => value !== undefined);
-}
-
-const byCreated = <T extends { created_at: string; id: string }>(a: T, b: T) =>
-  a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
 
 /** A flat `member, score, …` reply as pairs. */
 function scored(flat: string[] | undefined): [string, number][] {
@@ -264,15 +245,15 @@ export async function exportTown(town: Town): Promise<TownSnapshot> {
       index * 8,
       index * 8 + 8,
     ) as [string | null, Hash, Hash, Hash, string[], string[], string[], string | null];
-    const mission = parseRecord(MissionRun, record);
+    const mission = parseJsonRecord(MissionRun, record);
     if (!mission) return;
     missions.push({
       mission,
-      items: parseRecords(WorkItem, work).sort((a, b) => a.seq - b.seq || byCreated(a, b)),
-      watches: parseRecords(WatchItem, watches).sort(
+      items: parseJsonRecords(WorkItem, work).sort((a, b) => a.seq - b.seq || oldestFirst(a, b)),
+      watches: parseJsonRecords(WatchItem, watches).sort(
         (a, b) => a.work_item_id.localeCompare(b.work_item_id) || a.id.localeCompare(b.id),
       ),
-      notes: parseRecords(MissionNote, notes).sort(byCreated),
+      notes: parseJsonRecords(MissionNote, notes).sort(oldestFirst),
       events,
       active: active.has(id),
       wake_at_ms: wake.get(id) ?? null,
@@ -282,7 +263,7 @@ export async function exportTown(town: Town): Promise<TownSnapshot> {
       fence: Number(fence ?? 0),
     });
   });
-  missions.sort((a, b) => byCreated(a.mission, b.mission));
+  missions.sort((a, b) => oldestFirst(a.mission, b.mission));
 
   return {
     format: 'tinytown-snapshot',

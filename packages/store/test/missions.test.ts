@@ -1,75 +1,7 @@
-import {
-  CONDUCTOR_ID,
-  DEFAULT_MISSION_POLICY,
-  isTinytownError,
-  type MissionRun,
-  newId,
-  type WatchItem,
-  type WorkItem,
-} from '@tinytown/core';
+import { CONDUCTOR_ID, isTinytownError, newId } from '@tinytown/core';
 import { describe, expect, it } from 'vitest';
+import { item, mission, watch } from './mission-fixtures.js';
 import { dumpKeys, useTown } from './support.js';
-
-function mission(overrides: Partial<MissionRun> = {}): MissionRun {
-  const now = new Date().toISOString();
-  return {
-    id: newId(),
-    objective_refs: [{ type: 'doc', path: 'docs/a.md' }],
-    state: 'running',
-    policy: DEFAULT_MISSION_POLICY,
-    created_at: now,
-    updated_at: now,
-    next_wake_at: null,
-    blocked_reason: null,
-    dispatcher_last_tick_at: null,
-    dispatcher_last_progress_at: null,
-    dispatcher_last_help_request_at: null,
-    dispatcher_last_help_request_reason: null,
-    dispatcher_help_request_attempts: 0,
-    ...overrides,
-  };
-}
-
-function item(missionId: string, seq: number, overrides: Partial<WorkItem> = {}): WorkItem {
-  const now = new Date().toISOString();
-  return {
-    id: newId(),
-    mission_id: missionId,
-    title: `item ${seq}`,
-    kind: 'implement',
-    depends_on: [],
-    owner_role: null,
-    status: 'pending',
-    assigned_to: null,
-    artifact_refs: [],
-    reviewer_approved: false,
-    source_ref: null,
-    created_at: now,
-    updated_at: now,
-    seq,
-    task_ids: [],
-    ...overrides,
-  };
-}
-
-function watch(missionId: string, workItemId: string): WatchItem {
-  return {
-    id: newId(),
-    mission_id: missionId,
-    work_item_id: workItemId,
-    kind: 'pr_checks',
-    target_ref: 'o/r#1',
-    interval_secs: 180,
-    next_due_at: new Date().toISOString(),
-    status: 'active',
-    on_trigger: 'create_fix_task',
-    last_check_at: null,
-    consecutive_failures: 0,
-    seen: { checks: [], comments: [], acted_at_sha: null },
-    last_error: null,
-    merge_attempted_sha: null,
-  };
-}
 
 describe('mission storage', () => {
   const ctx = useTown('missions');

@@ -1,75 +1,10 @@
-import {
-  DEFAULT_MISSION_POLICY,
-  isTinytownError,
-  type MissionRun,
-  newId,
-  type WatchItem,
-  type WorkItem,
-} from '@tinytown/core';
+import { isTinytownError, newId } from '@tinytown/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportTown, importTown, Town, type TownSnapshot } from '../src/index.js';
+import { item, mission, watch } from './mission-fixtures.js';
 import { dumpKeys, useTown } from './support.js';
 
 const now = () => new Date().toISOString();
-
-function mission(overrides: Partial<MissionRun> = {}): MissionRun {
-  return {
-    id: newId(),
-    objective_refs: [{ type: 'doc', path: 'docs/a.md' }],
-    state: 'running',
-    policy: DEFAULT_MISSION_POLICY,
-    created_at: now(),
-    updated_at: now(),
-    next_wake_at: null,
-    blocked_reason: null,
-    dispatcher_last_tick_at: null,
-    dispatcher_last_progress_at: null,
-    dispatcher_last_help_request_at: null,
-    dispatcher_last_help_request_reason: null,
-    dispatcher_help_request_attempts: 0,
-    ...overrides,
-  };
-}
-
-function item(missionId: string, seq: number, overrides: Partial<WorkItem> = {}): WorkItem {
-  return {
-    id: newId(),
-    mission_id: missionId,
-    title: `item ${seq}`,
-    kind: 'implement',
-    depends_on: [],
-    owner_role: null,
-    status: 'pending',
-    assigned_to: null,
-    artifact_refs: [],
-    reviewer_approved: false,
-    source_ref: null,
-    created_at: now(),
-    updated_at: now(),
-    seq,
-    task_ids: [],
-    ...overrides,
-  };
-}
-
-function watch(missionId: string, workItemId: string): WatchItem {
-  return {
-    id: newId(),
-    mission_id: missionId,
-    work_item_id: workItemId,
-    kind: 'pr_checks',
-    target_ref: 'o/r#1',
-    interval_secs: 180,
-    next_due_at: now(),
-    status: 'active',
-    on_trigger: 'create_fix_task',
-    last_check_at: null,
-    consecutive_failures: 0,
-    seen: { checks: ['run:1:failure'], comments: [], acted_at_sha: 'abc' },
-    last_error: null,
-    merge_attempted_sha: null,
-  };
-}
 
 describe('town snapshots', () => {
   const ctx = useTown('source');
@@ -114,7 +49,9 @@ describe('town snapshots', () => {
     await town.missions.create(active, [first, second], ['Mission started']);
     const token = (await town.missions.acquireLease(active.id, 60_000)) ?? 0;
     const taskId = newId();
-    const w = watch(active.id, first.id);
+    const w = watch(active.id, first.id, {
+      seen: { checks: ['run:1:failure'], comments: [], acted_at_sha: 'abc' },
+    });
     const wakeAt = Date.now() + 3_600_000;
     await town.missions.commit(active.id, token, {
       items: [{ ...first, status: 'assigned', assigned_to: alice.id, task_ids: [taskId] }],

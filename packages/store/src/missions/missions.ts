@@ -8,7 +8,7 @@ import {
   WatchItem,
   WorkItem,
 } from '@tinytown/core';
-import type { z } from 'zod';
+import { parseJsonRecord, parseJsonRecords } from '../codec.js';
 import type { StoreContext } from '../context.js';
 import { redisCall } from '../errors.js';
 import { newMessage, taskAssignMessage } from '../message-factory.js';
@@ -74,26 +74,10 @@ export interface WorkCounts {
 export const missionNotFound = (id: string) =>
   new TinytownError('MISSION_NOT_FOUND', `Mission not found: ${id}`, { id });
 
-function parseJson<T>(schema: z.ZodType<T>, raw: string | null | undefined): T | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed = schema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Parses every value of a hash, skipping corrupt entries (one bad record must not hide the rest). */
-function parseAll<T>(schema: z.ZodType<T>, hash: Record<string, string> | null | undefined): T[] {
-  return Object.values(hash ?? {})
-    .map((raw) => parseJson(schema, raw))
-    .filter((value): value is T => value !== undefined);
-}
-
-const byCreated = <T extends { created_at: string; id: string }>(a: T, b: T) =>
+/** Oldest first, ties broken by id so that the order is stable. */
+export const oldestFirst = <T extends { created_at: string; id: string }>(a: T, b: T) =>
   a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
-const byItemOrder = (a: WorkItem, b: WorkItem) => a.seq - b.seq || byCreated(a, b);
+const byItemOrder = (a: WorkItem, b: WorkItem) => a.seq - b.seq || oldestFirst(a, b);
 
 /**
  * Mission storage: records (JSON strings), work items, watches and operator notes (hashes), a capped
@@ -121,7 +105,7 @@ export class Missions {
   async find(id: string): Promise<MissionRun | null> {
     const missionId = parseId(id, 'mission_id');
     const raw = await redisCall(this.ctx.redis.get(this.ctx.keys.mission(missionId)));
-    return parseJson(MissionRun, raw) ?? null;
+    return parseJsonRecord(MissionRun, raw) ?? null;
   }
 
   async get(id: string): Promise<MissionRun> {
@@ -134,13 +118,15 @@ export class Missions {
   async list(options: { activeOnly?: boolean } = {}): Promise<MissionRun[]> {
     const { keys, redis } = this.ctx;
     const ids = await redisCall(redis.smembers(options.activeOnly ? keys.missionsActive : keys.missions));
-    return (await this.getMany(ids)).sort(byCreated);
+    return (await this.getMany(ids)).sort(oldestFirst);
   }
 
   async getMany(ids: readonly string[]): Promise<MissionRun[]> {
     if (ids.length === 0) return [];
     const raws = await redisCall(this.ctx.redis.mget(...ids.map((id) => this.ctx.keys.mission(id))));
-    return raws.map((raw) => parseJson(MissionRun, raw)).filter((m): m is MissionRun => m !== undefined);
+    return raws
+      .map((raw) => parseJsonRecord(MissionRun, raw))
+      .filter((m): m is MissionRun => m !== undefined);
   }
 
   /** Work item counts per status for each mission, in one round trip. */
@@ -162,7 +148,7 @@ export class Missions {
         done: 0,
       };
       for (const raw of values) {
-        const item = parseJson(WorkItem, raw);
+        const item = parseJsonRecord(WorkItem, raw);
         if (!item) continue;
         counts.total += 1;
         counts[item.status] += 1;
@@ -187,18 +173,18 @@ export class Missions {
           .smembers(keys.missionTasks(missionId))
           .exec(),
       )) ?? [];
-    const mission = parseJson(MissionRun, replies[0]?.[1] as string | null);
+    const mission = parseJsonRecord(MissionRun, replies[0]?.[1] as string | null);
     if (!mission) return null;
     return {
       mission,
-      items: parseAll(WorkItem, replies[1]?.[1] as Record<string, string>).sort(byItemOrder),
-      watches: parseAll(WatchItem, replies[2]?.[1] as Record<string, string>).sort(
+      items: parseJsonRecords(WorkItem, replies[1]?.[1] as Record<string, string>).sort(byItemOrder),
+      watches: parseJsonRecords(WatchItem, replies[2]?.[1] as Record<string, string>).sort(
         (a, b) =>
           a.work_item_id.localeCompare(b.work_item_id) ||
           a.kind.localeCompare(b.kind) ||
           a.id.localeCompare(b.id),
       ),
-      notes: parseAll(MissionNote, replies[3]?.[1] as Record<string, string>).sort(byCreated),
+      notes: parseJsonRecords(MissionNote, replies[3]?.[1] as Record<string, string>).sort(oldestFirst),
       liveTaskIds: ((replies[4]?.[1] as string[] | undefined) ?? []).sort(),
     };
   }
@@ -206,20 +192,20 @@ export class Missions {
   async workItems(id: string): Promise<WorkItem[]> {
     const missionId = parseId(id, 'mission_id');
     const hash = await redisCall(this.ctx.redis.hgetall(this.ctx.keys.missionWork(missionId)));
-    return parseAll(WorkItem, hash).sort(byItemOrder);
+    return parseJsonRecords(WorkItem, hash).sort(byItemOrder);
   }
 
   async workItem(id: string, workItemId: string): Promise<WorkItem | null> {
     const missionId = parseId(id, 'mission_id');
     const itemId = parseId(workItemId, 'work_item_id');
     const raw = await redisCall(this.ctx.redis.hget(this.ctx.keys.missionWork(missionId), itemId));
-    return parseJson(WorkItem, raw) ?? null;
+    return parseJsonRecord(WorkItem, raw) ?? null;
   }
 
   async watches(id: string): Promise<WatchItem[]> {
     const missionId = parseId(id, 'mission_id');
     const hash = await redisCall(this.ctx.redis.hgetall(this.ctx.keys.missionWatches(missionId)));
-    return parseAll(WatchItem, hash).sort(
+    return parseJsonRecords(WatchItem, hash).sort(
       (a, b) => a.work_item_id.localeCompare(b.work_item_id) || a.id.localeCompare(b.id),
     );
   }
@@ -227,7 +213,7 @@ export class Missions {
   async notes(id: string): Promise<MissionNote[]> {
     const missionId = parseId(id, 'mission_id');
     const hash = await redisCall(this.ctx.redis.hgetall(this.ctx.keys.missionNotes(missionId)));
-    return parseAll(MissionNote, hash).sort(byCreated);
+    return parseJsonRecords(MissionNote, hash).sort(oldestFirst);
   }
 
   /** The newest `limit` activity lines, newest first. */
