@@ -92,6 +92,29 @@ describe('townhall routes', () => {
     );
   });
 
+  it('answers a listing poller that holds the current version with 304, until something changes', async () => {
+    await h.town.agents.register({ name: 'poller-seen', cli: 'claude' });
+    const first = await api('GET', '/v1/agents');
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^W\/"\d+"$/);
+    expect((await api('GET', '/v1/agents')).headers.get('etag')).toBe(etag);
+
+    for (const held of [etag, etag.slice(2), `W/"0", ${etag}`, '*']) {
+      const unchanged = await api('GET', '/v1/agents', undefined, { 'if-none-match': held });
+      expect(unchanged.status, held).toBe(304);
+      expect(unchanged.text).toBe('');
+      expect(unchanged.headers.get('etag')).toBe(etag);
+    }
+    expect((await api('GET', '/v1/agents', undefined, { 'if-none-match': 'W/"0"' })).status).toBe(200);
+
+    // A message changes an inbox length the listing shows: the old version no longer matches.
+    await api('POST', '/v1/messages/send', { to: 'poller-seen', message: 'news' });
+    const changed = await api('GET', '/v1/agents', undefined, { 'if-none-match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.json.agents[0].inbox_len).toBe(1);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+  });
+
   it('shows the task in hand as current_scope', async () => {
     const agent = await h.town.agents.register({ name: 'worker', cli: 'claude' });
     const { task } = await h.town.tasks.assign('worker', 'write the parser');

@@ -45,6 +45,16 @@ export interface AgentWithQueues extends Agent {
 /** A listing of every agent as of one roster revision; shared between callers, so frozen. */
 export type Roster = readonly Readonly<AgentWithQueues>[];
 
+/**
+ * A roster with the revision it was read at: the revision changes whenever anything the listing shows
+ * changes, so it can stand for the listing's version (an HTTP ETag). '' when the town has no revision
+ * counter yet (data written before it existed, until the first write).
+ */
+export interface RosterListing {
+  readonly revision: string;
+  readonly agents: Roster;
+}
+
 /** Where a message or task can be addressed: an agent, or the conductor's mailbox. */
 export interface Address {
   id: string;
@@ -79,9 +89,9 @@ const REMEMBERED_NAMES = 10_000;
 export class Agents {
   private readonly addressesByName = new Map<string, Address>();
   /** The last listing read, and the roster revision it was read at. */
-  private roster: { revision: string; agents: Roster } | null = null;
+  private roster: RosterListing | null = null;
   /** Listings being read, by the revision the callers waiting on them saw. */
-  private readonly rosterReads = new Map<string, Promise<Roster>>();
+  private readonly rosterReads = new Map<string, Promise<RosterListing>>();
   /** A roster move waiting to be sent (see rosterChangedSoon). */
   private pendingRosterMove: NodeJS.Timeout | null = null;
   /** The current roster revision ('' if the town has none yet); concurrent callers share GETs. */
@@ -130,9 +140,14 @@ export class Agents {
    * that had completed by then, its own or another process's.
    */
   async list(): Promise<Roster> {
+    return (await this.listing()).agents;
+  }
+
+  /** `list()` with the roster revision the listing was read at. */
+  async listing(): Promise<RosterListing> {
     this.sendPendingRosterMove();
     const revision = await this.rosterRevision();
-    if (this.roster && revision !== '' && this.roster.revision === revision) return this.roster.agents;
+    if (this.roster && revision !== '' && this.roster.revision === revision) return this.roster;
     let read = this.rosterReads.get(revision);
     if (!read) {
       read = this.readRoster().finally(() => this.rosterReads.delete(revision));
@@ -141,7 +156,7 @@ export class Agents {
     return read;
   }
 
-  private async readRoster(): Promise<Roster> {
+  private async readRoster(): Promise<RosterListing> {
     const [revision, json] = (await this.ctx.run('listAgents', {})) as [string | null, string];
     const rows = JSON.parse(json) as {
       agent: FlatHash;
@@ -165,8 +180,9 @@ export class Agents {
     );
     // Replies on one connection arrive in the order the reads were sent, so the last read to finish is
     // the newest. A town whose data predates the revision counter has none until its first write.
-    this.roster = revision ? { revision, agents } : null;
-    return agents;
+    const listing: RosterListing = { revision: revision ?? '', agents };
+    this.roster = revision ? listing : null;
+    return listing;
   }
 
   /** Finds the agent a reference means (UUID, name, nickname, `Nickname [role]`, short id). */

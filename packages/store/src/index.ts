@@ -5,6 +5,7 @@ export {
   CONDUCTOR_ADDRESS,
   type RegisterAgentInput,
   type Roster,
+  type RosterListing,
   type TransitionResult,
 } from './agents.js';
 export { Backlog, type ClaimResult } from './backlog.js';

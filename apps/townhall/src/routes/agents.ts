@@ -1,5 +1,6 @@
 import { agentNotFound } from '@tinytown/core';
 import type { TransitionResult } from '@tinytown/store';
+import { z } from 'zod';
 import type { App, RouteDeps } from '../context.js';
 import {
   AgentActionResponse,
@@ -11,6 +12,7 @@ import {
   SpawnAgentResponse,
 } from '../schemas/agents.js';
 import { AgentParams, optionalBody } from '../schemas/common.js';
+import { sendNotModified } from './etag.js';
 import { agentInfo, agentList, encodeOnce, problems, SECURED, stateLabel } from './shared.js';
 
 type Action = 'kill' | 'restart' | 'interrupt' | 'resume' | 'close';
@@ -46,15 +48,23 @@ export function agentRoutes(app: App, { town, config }: RouteDeps): void {
       schema: {
         tags: ['Agents'],
         summary: 'List all agents',
+        description:
+          'The response carries a weak `ETag` that changes whenever anything in the listing changes. Send it back in `If-None-Match` to get `304 Not Modified` (no body) while nothing has changed.',
         operationId: 'listAgents',
         security: SECURED,
-        response: { 200: AgentList, ...problems(401, 403) },
+        response: {
+          200: AgentList,
+          304: z.null().describe('Not modified: the listing is still the version named in If-None-Match'),
+          ...problems(401, 403),
+        },
       },
       // Pollers ask again and again while nothing changes: one listing, encoded once, per roster revision.
       serializerCompiler: () => encodeOnce,
     },
-    async () => {
-      return agentList(await town.agents.list());
+    async (request, reply) => {
+      const { revision, agents } = await town.agents.listing();
+      if (sendNotModified(request, reply, revision)) return reply;
+      return agentList(agents);
     },
   );
 

@@ -147,7 +147,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List all agents */
+        /**
+         * List all agents
+         * @description The response carries a weak `ETag` that changes whenever anything in the listing changes. Send it back in `If-None-Match` to get `304 Not Modified` (no body) while nothing has changed.
+         */
         get: operations["listAgents"];
         put?: never;
         /**
@@ -1738,6 +1741,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AgentList"];
                 };
+            };
+            /** @description Not modified: the listing is still the version named in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No API key, or not a valid one */
             401: {
