@@ -258,6 +258,41 @@ describe('tasks, messages and the backlog', () => {
     expect(after).toMatchObject({ tasks_completed: 3, current_task: null });
   });
 
+  it('answers every task transition and claim with the task exactly as stored', async () => {
+    const { town } = ctx;
+    const alice = await town.agents.register({ name: 'asserter', cli: 'claude' });
+    const bob = await town.agents.register({ name: 'checker', cli: 'claude' });
+    const asStored = async (task: Task | null | undefined) => {
+      if (!task) throw new Error('expected a task');
+      expect(task).toStrictEqual(await town.tasks.get(task.id));
+      return task;
+    };
+    const [first, second, third] = await town.backlog.addMany([
+      { description: 'one', tags: 'x' },
+      { description: 'two' },
+      { description: 'three' },
+    ]);
+
+    const claimed = await asStored((await town.backlog.claim(first!.id, alice.id)).task);
+    expect(claimed).toMatchObject({ state: 'assigned', assigned_to: alice.id });
+    const started = await asStored(await town.tasks.start(claimed.id));
+    expect(started.started_at).not.toBeNull();
+    const requeued = await asStored(await town.tasks.requeue(started.id));
+    expect(requeued).toMatchObject({ state: 'pending', assigned_to: null, started_at: null });
+    await asStored((await town.tasks.reassign(requeued.id, bob.id)).task);
+    await asStored(await town.tasks.fail(requeued.id, 'broke'));
+
+    const next = await asStored((await town.backlog.claimNext(alice.id, undefined, { start: true }))?.task);
+    expect(next.id).toBe(second!.id);
+    const { task: completed, next: after } = await town.tasks.completeAndClaimNext(next.id, 'done');
+    await asStored(completed);
+    expect(completed).toMatchObject({ state: 'completed', result: 'done' });
+    expect((await asStored(after)).id).toBe(third!.id);
+    await asStored(await town.tasks.cancel(third!.id, 'not needed'));
+    const last = await town.backlog.add('four');
+    await asStored((await town.backlog.claimNext(bob.id, (task) => task.id === last.id))?.task);
+  });
+
   it('follows new events exactly once each', async () => {
     const { town } = ctx;
     await town.agents.register({ name: 'noisy', cli: 'claude' });

@@ -12,14 +12,14 @@ local function claim_first_of(ids)
       local task = hgetall(key('task', id))
       if task.id and task.state == 'pending' then
         take_from_backlog(task, agent, A.start, A.envelope)
-        return id
+        return task
       end
     end
   end
   return nil
 end
 
-local task_id
-if A.among then task_id = claim_first_of(A.among) else task_id = claim_next(agent, A.start, A.envelope) end
-if not task_id then return false end
-return { redis.call('HGETALL', key('task', task_id)), agent.name }
+local task
+if A.among then task = claim_first_of(A.among) else task = claim_next(agent, A.start, A.envelope) end
+if not task then return false end
+return { task_reply(task), agent.name }

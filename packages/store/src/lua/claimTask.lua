@@ -15,4 +15,4 @@ emit('task_assigned', {
   task_id = A.task_id, agent_id = A.agent_id, old_state = 'pending', new_state = 'assigned',
   message = 'Claimed from the backlog by ' .. agent.name,
 })
-return { redis.call('HGETALL', key('task', A.task_id)), agent.name }
+return { task_reply(task), agent.name }

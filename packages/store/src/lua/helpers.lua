@@ -56,22 +56,45 @@ end
 local TERMINAL_AGENT = { stopped = true, error = true, cold = true }
 local TERMINAL_TASK = { completed = true, failed = true, cancelled = true }
 
--- Moves a task to a new state and keeps the per-state and per-agent indexes in step with the hash.
-local function write_task_state(task, state, assignee)
+-- Moves a task to a new state, with any `fields` to set in the same write, and keeps the per-state and
+-- per-agent indexes in step with the hash. The task table follows the hash, so a script can answer with it
+-- (task_reply) instead of reading the record back.
+local function write_task_state(task, state, assignee, fields)
   local id = task.id
   redis.call('SREM', key('tasks:state', task.state), id)
   redis.call('SADD', key('tasks:state', state), id)
   local previous = task.assigned_to
   if present(previous) and previous ~= assignee then redis.call('SREM', key('tasks:agent', previous), id) end
+  local set = fields or {}
+  set.state = state
+  set.updated_at = NOW
   if present(assignee) then
     redis.call('SADD', key('tasks:agent', assignee), id)
-    redis.call('HSET', key('task', id), 'assigned_to', assignee)
-  else
+    set.assigned_to = assignee
+  elseif previous ~= nil then
     redis.call('HDEL', key('task', id), 'assigned_to')
+    task.assigned_to = nil
   end
-  redis.call('HSET', key('task', id), 'state', state, 'updated_at', NOW)
-  task.state = state
-  task.assigned_to = assignee
+  hset(key('task', id), set)
+  for f, v in pairs(set) do task[f] = tostring(v) end
+end
+
+-- Removes `field` from a task record and its table.
+local function clear_task_field(task, field)
+  if task[field] ~= nil then
+    redis.call('HDEL', key('task', task.id), field)
+    task[field] = nil
+  end
+end
+
+-- A task table as HGETALL returns its record (the table must have been kept in step with the hash).
+local function task_reply(task)
+  local flat = {}
+  for f, v in pairs(task) do
+    flat[#flat + 1] = f
+    flat[#flat + 1] = v
+  end
+  return flat
 end
 
 local function create_task(task, assignee)
@@ -112,8 +135,7 @@ end
 -- with its task_assign message, or with `start` running at once.
 local function take_from_backlog(task, agent, start, envelope)
   if start then
-    write_task_state(task, 'running', agent.id)
-    redis.call('HSET', key('task', task.id), 'started_at', NOW)
+    write_task_state(task, 'running', agent.id, { started_at = NOW })
     redis.call('HSET', key('agent', agent.id), 'current_task', task.id, 'last_active_at', NOW)
     emit('task_started', {
       task_id = task.id, agent_id = agent.id, old_state = 'pending', new_state = 'running',
@@ -125,7 +147,7 @@ local function take_from_backlog(task, agent, start, envelope)
 end
 
 -- Takes the oldest pending task off the backlog for `agent`. Stale ids are dropped on the way. Returns
--- the task id, or nil when nothing is claimable.
+-- the task (its table, in step with the record), or nil when nothing is claimable.
 local function claim_next(agent, start, envelope)
   while true do
     local task_id = redis.call('LPOP', key('backlog'))
@@ -133,7 +155,7 @@ local function claim_next(agent, start, envelope)
     local task = hgetall(key('task', task_id))
     if task.id and task.state == 'pending' then
       take_from_backlog(task, agent, start, envelope)
-      return task_id
+      return task
     end
   end
 end

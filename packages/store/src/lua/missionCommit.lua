@@ -49,8 +49,7 @@ for _, c in ipairs(A.cancel_tasks or {}) do
   if task.id and not TERMINAL_TASK[task.state] then
     local old = task.state
     local assignee = task.assigned_to
-    write_task_state(task, 'cancelled', assignee)
-    redis.call('HSET', key('task', c.id), 'completed_at', NOW, 'result', c.reason)
+    write_task_state(task, 'cancelled', assignee, { completed_at = NOW, result = c.reason })
     if present(assignee) and assignee ~= CONDUCTOR then
       local ak = key('agent', assignee)
       if redis.call('HGET', ak, 'current_task') == c.id then redis.call('HDEL', ak, 'current_task') end

@@ -24,7 +24,7 @@ for _, task_id in ipairs(redis.call('SMEMBERS', key('tasks:agent', A.id))) do
   local task = hgetall(key('task', task_id))
   if task.id and task.state == 'running' then
     write_task_state(task, 'assigned', A.id)
-    redis.call('HDEL', key('task', task_id), 'started_at')
+    clear_task_field(task, 'started_at')
     requeued = requeued + 1
   end
 end

@@ -19,7 +19,7 @@ local reclaimed, handled, kept = 0, {}, {}
 
 local function requeue_task(task)
   write_task_state(task, 'pending', nil)
-  redis.call('HDEL', key('task', task.id), 'started_at')
+  clear_task_field(task, 'started_at')
   if not redis.call('LPOS', key('backlog'), task.id) then redis.call('RPUSH', key('backlog'), task.id) end
   emit('task_requeued', { task_id = task.id, message = 'Reclaimed from ' .. dead.name .. ' to the backlog' })
 end
@@ -46,7 +46,7 @@ for _, queue in ipairs({ 'inflight', 'urgent', 'inbox' }) do
         requeue_task(task)
       else
         write_task_state(task, 'assigned', A.target)
-        redis.call('HDEL', key('task', task.id), 'started_at')
+        clear_task_field(task, 'started_at')
         move(message, raw, urgent)
       end
     elseif ok and message.type == 'task' then
@@ -77,7 +77,7 @@ for _, task_id in ipairs(redis.call('SMEMBERS', key('tasks:agent', A.id))) do
       requeue_task(task)
     else
       write_task_state(task, 'assigned', A.target)
-      redis.call('HDEL', key('task', task_id), 'started_at')
+      clear_task_field(task, 'started_at')
       local envelope = A.envelopes[slot]
       slot = slot + 1
       if envelope then

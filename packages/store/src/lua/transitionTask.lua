@@ -18,24 +18,24 @@ end
 
 local old = task.state
 local previous_assignee = task.assigned_to
-local tk = key('task', A.id)
 local assignee = previous_assignee
 if present(A.assign_to) then assignee = A.assign_to end
 if A.to_backlog then assignee = nil end
-write_task_state(task, A.to, assignee)
-
-if A.to == 'running' then redis.call('HSET', tk, 'started_at', NOW) end
-if A.to == 'pending' or A.to == 'assigned' then redis.call('HDEL', tk, 'started_at') end
-if TERMINAL_TASK[A.to] then redis.call('HSET', tk, 'completed_at', NOW) end
-if present(A.result) then redis.call('HSET', tk, 'result', A.result) end
+local fields = {}
+if A.to == 'running' then fields.started_at = NOW end
+if TERMINAL_TASK[A.to] then fields.completed_at = NOW end
+if present(A.result) then fields.result = A.result end
+write_task_state(task, A.to, assignee, fields)
+if A.to == 'pending' or A.to == 'assigned' then clear_task_field(task, 'started_at') end
 if A.to_backlog then redis.call('RPUSH', key('backlog'), A.id) end
 if present(A.assign_to) and present(A.message) then push_message(A.assign_to, A.message, false) end
 
 -- The assignee's pointer to its current task follows the task.
 if present(previous_assignee) and previous_assignee ~= CONDUCTOR then
   local ak = key('agent', previous_assignee)
-  if redis.call('EXISTS', ak) == 1 then
-    local current = redis.call('HGET', ak, 'current_task')
+  local held = redis.call('HMGET', ak, 'id', 'current_task')
+  if held[1] then
+    local current = held[2]
     if A.agent_effect == 'start' then
       redis.call('HSET', ak, 'current_task', A.id, 'last_active_at', NOW)
     elseif current == A.id and (TERMINAL_TASK[A.to] or assignee ~= previous_assignee or A.to == 'pending') then
@@ -57,8 +57,8 @@ local next_task = false
 if A.claim_next and present(previous_assignee) and previous_assignee ~= CONDUCTOR then
   local agent = hgetall(key('agent', previous_assignee))
   if agent.id and not TERMINAL_AGENT[agent.state] then
-    local next_id = claim_next(agent, true, nil)
-    if next_id then next_task = redis.call('HGETALL', key('task', next_id)) end
+    local next = claim_next(agent, true, nil)
+    if next then next_task = task_reply(next) end
   end
 end
-return { redis.call('HGETALL', tk), next_task }
+return { task_reply(task), next_task }
