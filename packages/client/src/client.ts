@@ -1,6 +1,6 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import { type ProblemDetails, TinytownApiError } from './errors.js';
-import type { operations, paths } from './generated/schema.js';
+import type { components, operations, paths } from './generated/schema.js';
 import { createTransport } from './transport.js';
 
 export interface TinytownClientOptions {
@@ -20,6 +20,12 @@ export interface TinytownClientOptions {
 
 type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 type Query<O> = O extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+
+/** A response body with the version townhall gave it (its ETag), for the `…IfChanged` calls. */
+export interface Versioned<T> {
+  etag: string | null;
+  value: T;
+}
 
 interface FetchResult<T> {
   data?: T;
@@ -45,7 +51,8 @@ async function readProblem(response: Response): Promise<ProblemDetails> {
 /** Every non-2xx answer, for the raw client and the friendly methods alike, becomes a TinytownApiError. */
 const throwProblems: Middleware = {
   async onResponse({ request, response }) {
-    if (response.ok) return undefined;
+    // 304 only ever answers a conditional GET the caller asked for: "still the version you hold".
+    if (response.ok || response.status === 304) return undefined;
     throw new TinytownApiError(response, await readProblem(response), request.method, request.url);
   },
 };
@@ -90,6 +97,18 @@ export function createTinytownClient(options: TinytownClientOptions) {
     },
     agents: {
       list: () => ok(raw.GET('/v1/agents')),
+      /**
+       * For pollers: the listing with its version, or null while it is still the version `etag` names
+       * (townhall answers 304 without a body, so an unchanged listing costs almost nothing).
+       */
+      listIfChanged: async (etag?: string): Promise<Versioned<components['schemas']['AgentList']> | null> => {
+        const { data, response } = await raw.GET(
+          '/v1/agents',
+          etag === undefined ? {} : { headers: { 'if-none-match': etag } },
+        );
+        if (response.status === 304) return null;
+        return { etag: response.headers.get('etag'), value: data as components['schemas']['AgentList'] };
+      },
       get: (agent: string) => ok(raw.GET('/v1/agents/{agent}', agentPath(agent))),
       spawn: (body: JsonBody<operations['spawnAgent']>) => ok(raw.POST('/v1/agents', { body })),
       kill: (agent: string) => ok(raw.POST('/v1/agents/{agent}/kill', agentPath(agent))),

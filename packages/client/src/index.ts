@@ -1,4 +1,9 @@
-export { createTinytownClient, type TinytownClient, type TinytownClientOptions } from './client.js';
+export {
+  createTinytownClient,
+  type TinytownClient,
+  type TinytownClientOptions,
+  type Versioned,
+} from './client.js';
 export {
   type ProblemDetails,
   TinytownApiError,

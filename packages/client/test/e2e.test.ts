@@ -56,6 +56,19 @@ describe('every contract operation through the SDK, against a real townhall and 
     expect(await client.agents.prune({ all: false })).toMatchObject({ removed: 1, agents: ['frontend'] });
   });
 
+  it('agents.listIfChanged answers a poller with null while the listing is unchanged', async () => {
+    const client = createTinytownClient({ baseUrl: hall.baseUrl });
+    await client.agents.spawn({ name: 'watched' });
+    const first = await client.agents.listIfChanged();
+    expect(first?.etag).toMatch(/^W\/"/);
+    expect(first?.value.agents?.map((agent) => agent.name)).toContain('watched');
+    expect(await client.agents.listIfChanged(first?.etag ?? undefined)).toBeNull();
+    await client.messages.send({ to: 'watched', message: 'ping' });
+    const changed = await client.agents.listIfChanged(first?.etag ?? undefined);
+    expect(changed?.etag).not.toBe(first?.etag);
+    expect(changed?.value.agents?.find((agent) => agent.name === 'watched')?.inbox_len).toBe(1);
+  });
+
   it('tasks, backlog and messages', async () => {
     const client = createTinytownClient({ baseUrl: hall.baseUrl });
     const worker = await client.agents.spawn({ name: 'worker' });
