@@ -506,7 +506,9 @@ export function registerAgentCommands(program: Command): void {
   examples(
     program
       .command('recover')
-      .description('Stop agents whose lease ran out and return their in-flight work to their queues')
+      .description(
+        'Stop agents whose lease ran out, return their in-flight work to their queues, and stop any round a dead loop left running here',
+      )
       .action(
         act(async (ctx) => {
           const town = await ctx.town();
