@@ -59,6 +59,11 @@ Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.`,
 
 /** Runs `tt` with the given argv (process.argv shape). */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  // `tt … | head` closes the pipe early: the reader is done, which is no failure worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,7 +7,7 @@ import { join } from 'node:path';
 import type { Agent, Message, Task, TownEvent } from '@tinytown/core';
 import { freePort, useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, createTown, ECHO_AGENT, runTt, type TestTown } from './helpers.js';
+import { cliCommand, createTown, ECHO_AGENT, runTt, type TestTown, TT } from './helpers.js';
 
 const redis = useTestRedis({ flushEachTest: false });
 let t: TestTown;
@@ -294,6 +296,19 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['task', 'complete', task.id], 1, /cannot become completed/);
     await t.json('kill', 'carol');
     await expectFailure(['interrupt', 'carol'], 1);
+  });
+
+  it('except when its reader stops reading early (tt … | head): that ends it quietly', async () => {
+    const child = spawn(process.execPath, [TT, 'events', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader is gone before tt writes anything, so its first write meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 
   it('outside a town, and when Redis cannot be reached', async () => {
