@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent, Message, Task, TownEvent } from '@tinytown/core';
-import { freePort, useTestRedis } from '@tinytown/testkit';
+import { freePort, runWithClosedStdout, useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, createTown, ECHO_AGENT, runTt, type TestTown, TT } from './helpers.js';
 
@@ -299,14 +297,8 @@ describe('every failure exits non-zero with one line on stderr', () => {
   });
 
   it('except when its reader stops reading early (tt … | head): that ends it quietly', async () => {
-    const child = spawn(process.execPath, [TT, 'events', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
     // The reader is gone before tt writes anything, so its first write meets a closed pipe.
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const [code] = (await once(child, 'close')) as [number | null];
+    const { code, stderr } = await runWithClosedStdout(TT, ['events', '--help']);
     expect(stderr).not.toContain('EPIPE');
     expect(code).toBe(0);
   });

@@ -157,6 +157,12 @@ async function main(argv: string[]): Promise<void> {
   fail(`unknown command '${command}'; see 'townhall --help'`);
 }
 
+// `… | head` closes the pipe early: the reader is done, which is no failure worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (isTinytownError(error)) fail(`${error.message} [${error.code}]`, 1);
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useTestRedis } from '@tinytown/testkit';
+import { runWithClosedStdout, useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, expectProblem } from './support.js';
 
@@ -62,6 +62,14 @@ afterEach(() => {
 
 describe('the townhall bin', () => {
   const redis = useTestRedis();
+
+  it('ends quietly when its reader closes the pipe early (townhall openapi | head)', async () => {
+    for (const args of [['openapi'], ['--help']]) {
+      const { code, stderr } = await runWithClosedStdout(BIN, args);
+      expect(stderr, args.join(' ')).not.toContain('EPIPE');
+      expect(code).toBe(0);
+    }
+  });
 
   it('prints help, and a new key with the lines to paste', () => {
     const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });

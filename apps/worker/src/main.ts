@@ -99,6 +99,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+// `… | head` closes the pipe early: the reader is done, which is no failure worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 main().catch((error: unknown) => {
   process.stderr.write(`tinytown-worker: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGitHubForge, MissionService } from '@tinytown/mission';
 import { Town } from '@tinytown/store';
-import { useTestRedis } from '@tinytown/testkit';
+import { runWithClosedStdout, useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -59,6 +59,12 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000):
 
 describe('tinytown-worker', () => {
   const redis = useTestRedis();
+
+  it('ends quietly when its reader closes the pipe early (tinytown-worker --help | head)', async () => {
+    const { code, stderr } = await runWithClosedStdout(BIN, ['--help']);
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
 
   it('serves health and metrics, heartbeats, dispatches missions, and exits 0 on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tt-worker-'));

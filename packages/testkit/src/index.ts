@@ -1,3 +1,4 @@
+export { runWithClosedStdout } from './closed-pipe.js';
 export { dumpKeys } from './dump-keys.js';
 export * from './fake-github.js';
 export { freePort, startTestRedis, type TestRedis, type TestRedisOptions } from './redis-server.js';
