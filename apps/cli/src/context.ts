@@ -78,7 +78,7 @@ export class CliContext {
       if (error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE' && this.usesLocalRedis) {
         throw new TinytownError(
           'REDIS_UNAVAILABLE',
-          `The town's Redis is not running (${redactRedisUrl(redisUrl)}): start it with 'tt up' (or 'tt init'), or set REDIS_URL`,
+          `The town's Redis is not running (${redactRedisUrl(redisUrl)}): start it with 'tt up' (in the foreground) or 'tt init' (in the background; it keeps tinytown.toml), or set REDIS_URL`,
         );
       }
       throw error;

@@ -271,7 +271,8 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['spawn', 'carol', '--cli', 'echo'], 1, /already exists/);
     await expectFailure(['spawn', 'conductor'], 1, /reserved/);
     await expectFailure(['spawn', 'dave', '--cli', 'no-such-ai'], 1, /Unknown agent CLI/);
-    await expectFailure(['init'], 1, /already exists; use --force/);
+    await expectFailure(['init', '--name', 'elsewhere'], 1, /already exists; use --force/);
+    await expectFailure(['init', '--cli', 'codex'], 1, /already exists; use --force/);
     await expectFailure(['send', 'carol', 'hi', '--query', '--info'], 2);
     await expectFailure(['assign', 'carol'], 2, /missing required argument/);
     await expectFailure(['frobnicate'], 2, /unknown command/);

@@ -84,7 +84,7 @@ describe('tt conductor', () => {
 });
 
 describe('tt init', () => {
-  it('names the town <repo>-<branch>, ignores .tt in git, and never overwrites without --force', async () => {
+  it('names the town <repo>-<branch>, ignores .tt in git, never overwrites without --force, and runs again harmlessly', async () => {
     const repo = await mkdtemp(join(tmpdir(), 'tt-repo-'));
     try {
       const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'ignore' });
@@ -112,6 +112,15 @@ describe('tt init', () => {
       const config = readFileSync(join(repo, 'tinytown.toml'), 'utf8');
       const again = await runTt(['init', '--no-start', '--name', 'other'], { cwd: repo, env });
       expect(again.code).toBe(1);
+      expect(readFileSync(join(repo, 'tinytown.toml'), 'utf8')).toBe(config);
+      // Plain `tt init` again keeps the file as it is and says so.
+      const reinit = await runTt(['init', '--no-start', '--json'], { cwd: repo, env });
+      expect(reinit.code).toBe(0);
+      expect(JSON.parse(reinit.stdout)).toMatchObject({
+        name: `${basename(repo)}-feature-login-page`,
+        already_initialized: true,
+        gitignore_updated: false,
+      });
       expect(readFileSync(join(repo, 'tinytown.toml'), 'utf8')).toBe(config);
       const forced = await runTt(['init', '--no-start', '--name', 'other', '--force', '--json'], {
         cwd: repo,

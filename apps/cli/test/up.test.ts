@@ -114,5 +114,10 @@ describe('tt up', () => {
     const after = await t.tt('status');
     expect(after.code).toBe(1);
     expect(after.stderr).toContain('tt up');
+    // The way back, as the error says: tt init again starts the town's Redis and keeps its data.
+    const back = await t.json<{ redis_started: boolean; already_initialized: boolean }>('init');
+    expect(back).toMatchObject({ redis_started: true, already_initialized: true });
+    expect((await t.json<{ agents: Agent[] }>('list')).agents.map((agent) => agent.name)).toEqual(['bob']);
+    await t.json('down');
   });
 });

@@ -112,6 +112,8 @@ function parseValue(text: string): Json {
   return text;
 }
 
+const DEFAULT_INIT_CLI = 'claude';
+
 export function registerTownCommands(program: Command): void {
   examples(
     program
@@ -120,7 +122,7 @@ export function registerTownCommands(program: Command): void {
         'Make this directory a town: writes tinytown.toml, ignores .tt in git, starts the town’s Redis',
       )
       .option('-n, --name <name>', 'town name (default: <repo>-<branch>, or the directory name)')
-      .option('-c, --cli <cli>', 'default AI CLI for new agents', 'claude')
+      .option('-c, --cli <cli>', 'default AI CLI for new agents', DEFAULT_INIT_CLI)
       .option('--force', 'overwrite an existing tinytown.toml')
       .option('--no-start', 'do not start the local redis-server')
       .action(
@@ -128,14 +130,21 @@ export function registerTownCommands(program: Command): void {
           const root = ctx.root;
           mkdirSync(root, { recursive: true });
           const file = join(root, CONFIG_FILE_NAME);
-          if (existsSync(file) && !opts.force) {
+          // Again over an existing town it keeps tinytown.toml and (re)starts what is missing, like
+          // `git init`: the way back after `tt down`. Asking for another name or CLI needs --force.
+          const existing = existsSync(file) && !opts.force;
+          if (existing && (opts.name !== undefined || opts.cli !== DEFAULT_INIT_CLI)) {
             throw new TinytownError('CONFIG_INVALID', `${file} already exists; use --force to overwrite it`, {
               file,
             });
           }
-          const name = validateName(opts.name ?? deriveTownName(root), 'town');
-          resolveAgentCli(opts.cli, {});
-          writeFileSync(file, configTemplate(name, opts.cli));
+          const name = existing
+            ? ctx.config.config.name
+            : validateName(opts.name ?? deriveTownName(root), 'town');
+          if (!existing) {
+            resolveAgentCli(opts.cli, {});
+            writeFileSync(file, configTemplate(name, opts.cli));
+          }
           const gitignoreUpdated = ensureGitignore(root);
           mkdirSync(townPaths(root).logsDir, { recursive: true });
           const registered = registerTown({ name, path: root });
@@ -147,13 +156,18 @@ export function registerTownCommands(program: Command): void {
               name,
               root,
               config_file: file,
+              already_initialized: existing,
               gitignore_updated: gitignoreUpdated,
               registered,
               redis,
               redis_started: redisStarted,
             },
             () => {
-              ctx.out.line(`Initialized town '${name}' at ${root}`);
+              ctx.out.line(
+                existing
+                  ? `Town '${name}' at ${root} is already initialized; kept its ${CONFIG_FILE_NAME}`
+                  : `Initialized town '${name}' at ${root}`,
+              );
               if (gitignoreUpdated) ctx.out.line('Added .tt to .gitignore');
               ctx.out.line(`Redis: ${redis}${redisStarted ? ' (started)' : ''}`);
               ctx.out.line("Next: 'tt spawn <name>' to create an agent, or 'tt up' to run the whole town");
@@ -163,6 +177,7 @@ export function registerTownCommands(program: Command): void {
       ),
     'tt init',
     'tt init --name shop --cli codex',
+    'tt init            # again, e.g. after tt down: keeps tinytown.toml, starts the town’s Redis',
   );
 
   examples(
