@@ -97,6 +97,9 @@ describe('--json output of every data command', () => {
     expect(all.total_actionable).toBe(2);
 
     isTask((await t.json<{ task: Task }>('task', 'show', assigned.task.id)).task);
+    // Listings print the first 8 characters of an id; those are enough to name the task.
+    const short = await t.json<{ task: Task }>('task', 'show', assigned.task.id.slice(0, 8));
+    expect(short.task.id).toBe(assigned.task.id);
     expect((await t.json<{ tasks: Task[] }>('task', 'list', '--state', 'assigned')).tasks).toHaveLength(1);
     const current = await t.json<{ agent: Agent; task: Task | null }>('task', 'current', 'alice');
     expect(current.task?.id).toBe(assigned.task.id);
@@ -265,7 +268,11 @@ describe('every failure exits non-zero with one line on stderr', () => {
   it('for wrong input, unknown things and illegal transitions', async () => {
     await t.json('spawn', 'carol', '--cli', 'echo');
     await expectFailure(['assign', 'nobody', 'x'], 1, /Agent not found: nobody/);
-    await expectFailure(['task', 'show', 'not-a-uuid'], 1, /must be a UUID/);
+    await expectFailure(
+      ['task', 'show', 'not-a-uuid'],
+      1,
+      /must be a UUID or its first 4 or more characters/,
+    );
     await expectFailure(['task', 'show', '00000000-0000-4000-8000-000000000000'], 1, /Task not found/);
     await expectFailure(['task', 'list', '--state', 'sleeping'], 2, /state: expected one of/);
     await expectFailure(['spawn', 'carol', '--cli', 'echo'], 1, /already exists/);
@@ -290,8 +297,8 @@ describe('every failure exits non-zero with one line on stderr', () => {
       error: { code: 'AGENT_NOT_FOUND', message: expect.any(String) },
     });
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
-    await t.json('backlog', 'claim', task.id, 'carol');
-    await t.json('task', 'complete', task.id);
+    await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
+    await t.json('task', 'complete', task.id.slice(0, 6));
     await expectFailure(['task', 'complete', task.id], 1, /cannot become completed/);
     await t.json('kill', 'carol');
     await expectFailure(['interrupt', 'carol'], 1);

@@ -55,7 +55,7 @@ describe('tt mission', () => {
       mission: { id: string };
       work_items: unknown[];
       summary: { total_work_items: number };
-    }>('mission', 'status', started.mission.id, '--work');
+    }>('mission', 'status', started.mission.id.slice(0, 8), '--work');
     expect(status.summary.total_work_items).toBe(3);
     expect(status.work_items).toHaveLength(3);
 

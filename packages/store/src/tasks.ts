@@ -14,6 +14,7 @@ import { type Address, type Agents, CONDUCTOR_ADDRESS } from './agents.js';
 import { flatToHash, taskFromHash } from './codec.js';
 import type { StoreContext } from './context.js';
 import { redisCall } from './errors.js';
+import { resolveIdStart } from './id-prefix.js';
 import { taskAssignMessage } from './message-factory.js';
 
 export interface AssignResult {
@@ -78,6 +79,11 @@ export class Tasks {
       });
       return { task, agent };
     });
+  }
+
+  /** The task id a full id or its first few characters (as listings print them) mean. */
+  resolveId(ref: string): Promise<string> {
+    return resolveIdStart(this.ctx.redis, this.ctx.keys.tasks, ref, 'task_id', taskNotFound);
   }
 
   async get(id: string): Promise<Task> {

@@ -5,6 +5,11 @@ import { act, examples } from '../action.js';
 import { type CliContext, parsePositiveInt } from '../context.js';
 
 /** The mission engine over this town; GitHub comes from GITHUB_TOKEN / GITHUB_API_URL. */
+/** The mission a full id or its first characters (as `tt mission list` prints them) mean. */
+async function missionId(ctx: CliContext, ref: string): Promise<string> {
+  return (await ctx.town()).missions.resolveId(ref);
+}
+
 async function missions(ctx: CliContext): Promise<MissionService> {
   const forge = createGitHubForge({
     ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
@@ -98,13 +103,13 @@ export function registerMissionCommands(program: Command): void {
     mission
       .command('status')
       .description('A mission with its summary counts; --work, --watches and --events add detail')
-      .argument('<mission-id>', 'the mission')
+      .argument('<mission-id>', 'the mission id, or its first characters')
       .option('--work', 'list the work items')
       .option('--watches', 'list the pull-request watches')
       .option('--events', 'show recent mission events')
       .action(
         act(async (ctx, id: string, opts: { work?: boolean; watches?: boolean; events?: boolean }) => {
-          const view = await (await missions(ctx)).get(id, {
+          const view = await (await missions(ctx)).get(await missionId(ctx, id), {
             includeWork: opts.work === true,
             includeWatches: opts.watches === true,
             includeEvents: opts.events === true,
@@ -135,11 +140,13 @@ export function registerMissionCommands(program: Command): void {
     mission
       .command('stop')
       .description('Pause a mission (resumable); --force fails it and cancels its open tasks')
-      .argument('<mission-id>', 'the mission')
+      .argument('<mission-id>', 'the mission id, or its first characters')
       .option('--force', 'fail the mission instead of pausing it')
       .action(
         act(async (ctx, id: string, opts: { force?: boolean }) => {
-          const result = await (await missions(ctx)).stop(id, { force: opts.force === true });
+          const result = await (await missions(ctx)).stop(await missionId(ctx, id), {
+            force: opts.force === true,
+          });
           ctx.out.result(result, () =>
             ctx.out.line(`Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`),
           );
@@ -152,10 +159,10 @@ export function registerMissionCommands(program: Command): void {
     mission
       .command('resume')
       .description('Resume a stopped (blocked) mission')
-      .argument('<mission-id>', 'the mission')
+      .argument('<mission-id>', 'the mission id, or its first characters')
       .action(
         act(async (ctx, id: string) => {
-          const result = await (await missions(ctx)).resume(id);
+          const result = await (await missions(ctx)).resume(await missionId(ctx, id));
           ctx.out.result(result, () =>
             ctx.out.line(`Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`),
           );
@@ -168,11 +175,14 @@ export function registerMissionCommands(program: Command): void {
     mission
       .command('note')
       .description("Leave the dispatcher a note: 'pause …', 'resume …' or 'redirect <item> to <agent> …'")
-      .argument('<mission-id>', 'the mission')
+      .argument('<mission-id>', 'the mission id, or its first characters')
       .argument('<text>', 'the note')
       .action(
         act(async (ctx, id: string, text: string) => {
-          const note = await (await missions(ctx)).addNote(id, { body: text, sender: 'conductor' });
+          const note = await (await missions(ctx)).addNote(await missionId(ctx, id), {
+            body: text,
+            sender: 'conductor',
+          });
           ctx.out.result({ note }, () =>
             ctx.out.line(`Noted for mission ${note.mission_id}; the next tick reads it.`),
           );

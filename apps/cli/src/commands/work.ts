@@ -304,11 +304,11 @@ export function registerWorkCommands(program: Command): void {
     task
       .command('show')
       .description('One task in full')
-      .argument('<task-id>', 'task id')
+      .argument('<task-id>', 'task id, or its first characters as listings show them')
       .action(
-        act(async (ctx, id: string) => {
+        act(async (ctx, ref: string) => {
           const town = await ctx.town();
-          const found = await town.tasks.get(id);
+          const found = await town.tasks.get(await town.tasks.resolveId(ref));
           const names = await assigneeNames(town);
           ctx.out.result({ task: found }, () => printTask(ctx, found, names));
         }),
@@ -341,12 +341,12 @@ export function registerWorkCommands(program: Command): void {
     task
       .command('complete')
       .description('Mark a task completed (a finished task cannot be completed again)')
-      .argument('<task-id>', 'task id')
+      .argument('<task-id>', 'task id, or its first characters as listings show them')
       .option('--result <text>', 'what was done and where')
       .action(
-        act(async (ctx, id: string, opts: { result?: string }) => {
+        act(async (ctx, ref: string, opts: { result?: string }) => {
           const town = await ctx.town();
-          const done = await town.tasks.complete(id, opts.result);
+          const done = await town.tasks.complete(await town.tasks.resolveId(ref), opts.result);
           ctx.out.result({ task: done }, () =>
             ctx.out.line(`Task ${done.id} completed: ${truncate(done.result ?? '', 80)}`),
           );
@@ -358,12 +358,12 @@ export function registerWorkCommands(program: Command): void {
     task
       .command('fail')
       .description('Mark a task failed, saying why')
-      .argument('<task-id>', 'task id')
+      .argument('<task-id>', 'task id, or its first characters as listings show them')
       .option('--reason <text>', 'what blocks it')
       .action(
-        act(async (ctx, id: string, opts: { reason?: string }) => {
+        act(async (ctx, ref: string, opts: { reason?: string }) => {
           const town = await ctx.town();
-          const failed = await town.tasks.fail(id, opts.reason);
+          const failed = await town.tasks.fail(await town.tasks.resolveId(ref), opts.reason);
           ctx.out.result({ task: failed }, () =>
             ctx.out.line(`Task ${failed.id} failed: ${truncate(failed.result ?? '', 80)}`),
           );
@@ -441,13 +441,13 @@ export function registerWorkCommands(program: Command): void {
     backlog
       .command('claim')
       .description('Take a backlog task for an agent (default: the agent running tt)')
-      .argument('<task-id>', 'task id')
+      .argument('<task-id>', 'task id, or its first characters as listings show them')
       .argument('[agent]', 'agent reference')
       .action(
-        act(async (ctx, id: string, ref: string | undefined) => {
+        act(async (ctx, taskRef: string, ref: string | undefined) => {
           const town = await ctx.town();
           const agent = await agentArgOrSelf(town, ref, 'backlog claim');
-          const result = await town.backlog.claim(id, agent.id);
+          const result = await town.backlog.claim(await town.tasks.resolveId(taskRef), agent.id);
           ctx.out.result(result, () =>
             ctx.out.line(`Claimed task ${result.task.id} for ${result.agent.name}`),
           );
@@ -479,10 +479,11 @@ export function registerWorkCommands(program: Command): void {
     backlog
       .command('remove')
       .description('Take a task off the backlog and delete it')
-      .argument('<task-id>', 'task id')
+      .argument('<task-id>', 'task id, or its first characters as listings show them')
       .action(
-        act(async (ctx, id: string) => {
+        act(async (ctx, ref: string) => {
           const town = await ctx.town();
+          const id = await town.tasks.resolveId(ref);
           await town.backlog.remove(id);
           ctx.out.result({ removed: id }, () => ctx.out.line(`Removed task ${id} from the backlog`));
         }),

@@ -11,6 +11,7 @@ import {
 import { parseJsonRecord, parseJsonRecords } from '../codec.js';
 import type { StoreContext } from '../context.js';
 import { redisCall } from '../errors.js';
+import { resolveIdStart } from '../id-prefix.js';
 import { newMessage, taskAssignMessage } from '../message-factory.js';
 
 /** Entries kept in a mission's activity log. */
@@ -100,6 +101,11 @@ export class Missions {
       events_max: MISSION_EVENTS_MAX,
       wake: Date.now(),
     });
+  }
+
+  /** The mission id a full id or its first few characters (as listings print them) mean. */
+  resolveId(ref: string): Promise<string> {
+    return resolveIdStart(this.ctx.redis, this.ctx.keys.missions, ref, 'mission_id', missionNotFound);
   }
 
   async find(id: string): Promise<MissionRun | null> {
