@@ -66,6 +66,14 @@ describe('tt mission', () => {
       'pause: freeze',
     );
     expect(note.note.body).toBe('pause: freeze');
+    const { events } = await t.json<{ events: { mission_id?: string; message: string }[] }>(
+      'events',
+      '--mission',
+      started.mission.id.slice(0, 8),
+    );
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.every((event) => event.mission_id === started.mission.id)).toBe(true);
+    expect(events[0]?.message).toContain('pause: freeze');
     expect(await t.json('mission', 'stop', started.mission.id)).toMatchObject({ new_state: 'blocked' });
     expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({ new_state: 'running' });
     const human = await t.tt('mission', 'status', started.mission.id);

@@ -65,6 +65,24 @@ describe('mission routes', () => {
     };
   }
 
+  it('lists one mission’s events, and refuses a mission with an agent or a non-UUID', async () => {
+    const { mission_id } = await start();
+    await h.town.backlog.add('unrelated');
+    const events = await call(h.base, 'GET', `/v1/events?mission=${mission_id}`);
+    ok(events, 200);
+    expect(events.json.count).toBeGreaterThan(0);
+    expect(
+      events.json.events.every((event: { mission_id?: string }) => event.mission_id === mission_id),
+    ).toBe(true);
+    expectProblem(await call(h.base, 'GET', '/v1/events?mission=plan'), 400, 'VALIDATION_FAILED');
+    await h.town.agents.register({ name: 'solo', cli: 'claude' });
+    expectProblem(
+      await call(h.base, 'GET', `/v1/events?mission=${mission_id}&agent=solo`),
+      400,
+      'INVALID_INPUT',
+    );
+  });
+
   it('starts a mission from issues (201) with its dependency graph, and lists it', async () => {
     const started = await start({ reviewer_required: false, max_parallel_items: 3 });
     expect(started).toMatchObject({ state: 'running', objective_count: 3, work_item_count: 3 });

@@ -1,4 +1,4 @@
-import type { TownEvent } from '@tinytown/core';
+import { parseId, TinytownError, type TownEvent } from '@tinytown/core';
 import type { Agents } from './agents.js';
 import { eventFromEntry } from './codec.js';
 import type { StoreContext } from './context.js';
@@ -6,21 +6,45 @@ import { redisCall } from './errors.js';
 
 type StreamEntry = [string, string[]];
 
+/** Where events come from: the town (neither), one agent, or one mission. */
+export interface EventSource {
+  agent?: string;
+  mission?: string;
+}
+
+/** Entries read per step when only some of them are wanted. */
+const FILTERED_PAGE = 200;
+
 export class Events {
   constructor(
     private readonly ctx: StoreContext,
     private readonly agents: Agents,
   ) {}
 
-  /** The newest events, newest first; with `agent`, only that agent's stream. */
-  async recent(options: { limit?: number; agent?: string } = {}): Promise<TownEvent[]> {
-    const key = await this.streamKey(options.agent);
-    const entries = (await redisCall(
-      this.ctx.redis.xrevrange(key, '+', '-', 'COUNT', options.limit ?? 20),
-    )) as StreamEntry[];
-    return entries
-      .map(([id, fields]) => eventFromEntry(id, fields))
-      .filter((event): event is TownEvent => event !== undefined);
+  /**
+   * The newest events, newest first: the town's, or with `agent` that agent's stream, or with `mission`
+   * that mission's activity (read from the town stream, which keeps the last 1,000 or so events).
+   */
+  async recent(options: { limit?: number } & EventSource = {}): Promise<TownEvent[]> {
+    const limit = options.limit ?? 20;
+    const { key, accepts } = await this.source(options);
+    const found: TownEvent[] = [];
+    let end = '+';
+    // Unfiltered, one page is the answer; filtered, page back until enough match or the stream ends.
+    for (;;) {
+      const page = accepts ? FILTERED_PAGE : limit;
+      const entries = (await redisCall(
+        this.ctx.redis.xrevrange(key, end, '-', 'COUNT', page),
+      )) as StreamEntry[];
+      for (const [id, fields] of entries) {
+        const event = eventFromEntry(id, fields);
+        if (event && (!accepts || accepts(event))) found.push(event);
+        if (found.length === limit) return found;
+      }
+      const last = entries.at(-1);
+      if (!accepts || !last || entries.length < page) return found;
+      end = `(${last[0]}`;
+    }
   }
 
   /**
@@ -28,9 +52,9 @@ export class Events {
    * (default: now). Stops when `signal` aborts.
    */
   async *follow(
-    options: { agent?: string; after?: string; signal?: AbortSignal; blockMs?: number } = {},
+    options: EventSource & { after?: string; signal?: AbortSignal; blockMs?: number } = {},
   ): AsyncGenerator<TownEvent> {
-    const key = await this.streamKey(options.agent);
+    const { key, accepts } = await this.source(options);
     let cursor = options.after ?? '$';
     if (cursor === '$') {
       const [last] = (await redisCall(this.ctx.redis.xrevrange(key, '+', '-', 'COUNT', 1))) as StreamEntry[];
@@ -45,15 +69,26 @@ export class Events {
         for (const [id, fields] of entries) {
           cursor = id;
           const event = eventFromEntry(id, fields);
-          if (event) yield event;
+          if (event && (!accepts || accepts(event))) yield event;
         }
       }
     }
   }
 
-  private async streamKey(agentRef?: string): Promise<string> {
-    if (agentRef === undefined) return this.ctx.keys.events;
-    const agent = await this.agents.resolve(agentRef);
-    return this.ctx.keys.agentEvents(agent.id);
+  private async source(
+    options: EventSource,
+  ): Promise<{ key: string; accepts?: (event: TownEvent) => boolean }> {
+    if (options.agent !== undefined && options.mission !== undefined) {
+      throw new TinytownError('INVALID_INPUT', 'agent and mission: ask for one or the other', {
+        field: 'mission',
+      });
+    }
+    if (options.mission !== undefined) {
+      const missionId = parseId(options.mission, 'mission_id');
+      return { key: this.ctx.keys.events, accepts: (event) => event.mission_id === missionId };
+    }
+    if (options.agent === undefined) return { key: this.ctx.keys.events };
+    const agent = await this.agents.resolve(options.agent);
+    return { key: this.ctx.keys.agentEvents(agent.id) };
   }
 }

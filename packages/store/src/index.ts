@@ -21,7 +21,7 @@ export {
 } from './connection.js';
 export { DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
 export { redisCall, toStoreError } from './errors.js';
-export { Events } from './events.js';
+export { type EventSource, Events } from './events.js';
 export { type TownKeys, townKeys } from './keys.js';
 export {
   checkRedisServerBinary,

@@ -255,16 +255,21 @@ export function registerWorkCommands(program: Command): void {
         'Town events, newest first; --follow streams new ones as they happen (JSON lines with --json)',
       )
       .option('-c, --count <n>', 'how many', '20')
-      .option('--agent <agent>', 'only this agent’s events')
+      .addOption(new Option('--agent <agent>', 'only this agent’s events').conflicts('mission'))
+      .option('--mission <mission-id>', 'only this mission’s activity (its id or first characters)')
       .option('-f, --follow', 'keep printing new events until Ctrl-C')
       .action(
-        act(async (ctx, opts: { count: string; agent?: string; follow?: boolean }) => {
+        act(async (ctx, opts: { count: string; agent?: string; mission?: string; follow?: boolean }) => {
           const town = await ctx.town();
           const count = parsePositiveInt(opts.count, 'count');
           const names = await assigneeNames(town);
-          const agentFilter = opts.agent ? { agent: opts.agent } : {};
+          const source = opts.mission
+            ? { mission: await town.missions.resolveId(opts.mission) }
+            : opts.agent
+              ? { agent: opts.agent }
+              : {};
           if (!opts.follow) {
-            const events = await town.events.recent({ limit: count, ...agentFilter });
+            const events = await town.events.recent({ limit: count, ...source });
             ctx.out.result({ events }, () => {
               if (events.length === 0) ctx.out.line('No events yet.');
               for (const event of events) ctx.out.line(eventLine(event, names));
@@ -277,7 +282,7 @@ export function registerWorkCommands(program: Command): void {
           process.once('SIGTERM', stop);
           try {
             for await (const event of town.events.follow({
-              ...agentFilter,
+              ...source,
               signal: controller.signal,
               blockMs: 500,
             })) {
@@ -293,6 +298,7 @@ export function registerWorkCommands(program: Command): void {
     'tt events',
     'tt events --follow',
     'tt events --agent backend -c 50 --json',
+    'tt events --mission 5b6496bf --follow',
   );
 
   const task = examples(

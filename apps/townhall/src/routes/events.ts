@@ -20,6 +20,7 @@ export function eventRoutes(app: App, { town }: RouteDeps): void {
       const events = await town.events.recent({
         limit: request.query.limit,
         ...(request.query.agent ? { agent: request.query.agent } : {}),
+        ...(request.query.mission ? { mission: request.query.mission } : {}),
       });
       return { events, count: events.length };
     },

@@ -3957,6 +3957,8 @@ export interface operations {
                 limit?: number;
                 /** @description Only this agent’s events */
                 agent?: string;
+                /** @description Only this mission’s activity (not together with agent) */
+                mission?: string;
             };
             header?: never;
             path?: never;
