@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FakeGitHub, startFakeGitHub, useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,9 +97,31 @@ describe('tt mission', () => {
     expect(cycle.code).not.toBe(0);
     expect(cycle.stderr).toMatch(/cycle/i);
 
+    const noRepo = await t.tt('mission', 'start', '#1');
+    expect(noRepo.code).toBe(1);
+    expect(noRepo.stderr).toMatch(/name the repository/);
+    const badRepo = await t.tt('mission', 'start', '#1', '--repo', 'acme');
+    expect(badRepo.code).toBe(1);
+    expect(badRepo.stderr).toMatch(/--repo: expected owner\/repo/);
+
     const unknown = await t.tt('mission', 'status', '00000000-0000-4000-8000-000000000000');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/not found/i);
     expect((await t.json<{ count: number }>('mission', 'list', '--all')).count).toBe(1);
+  });
+
+  it('takes the repository of #N from the town’s git origin', async () => {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: t.dir, stdio: 'ignore' });
+    git('init', '-q');
+    git('remote', 'add', 'origin', 'git@github.com:acme/app.git');
+    try {
+      const started = await t.json<Started>('mission', 'start', '#1', '--no-reviewer');
+      expect(started.work_items.map((item) => item.title)).toEqual(['Implement the data model']);
+      expect((await t.json('mission', 'stop', started.mission.id, '--force')) as object).toMatchObject({
+        new_state: 'failed',
+      });
+    } finally {
+      await rm(join(t.dir, '.git'), { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,13 @@ export { parseDependencies } from './compiler/dependencies.js';
 export { type DocObjectiveFile, firstHeading, MAX_DOC_BYTES, readDocObjective } from './compiler/doc.js';
 export { findCycle, type GraphNode, topologicalOrder } from './compiler/graph.js';
 export { type IssueText, inferKind, inferOwnerRole } from './compiler/infer.js';
-export { parseObjectiveInput } from './compiler/objective-input.js';
+export {
+  needsDefaultRepo,
+  parseObjectiveInput,
+  parseRepo,
+  type RepoRef,
+  repoFromRemoteUrl,
+} from './compiler/objective-input.js';
 export * from './engine/index.js';
 export type * from './forge/forge.js';
 export { createGitHubForge, GITHUB_API_URL, GitHubForge, type GitHubForgeOptions } from './forge/github.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseObjectiveInput } from '../src/index.js';
+import { needsDefaultRepo, parseObjectiveInput, parseRepo, repoFromRemoteUrl } from '../src/index.js';
 
 describe('objectives as people type them', () => {
   it('reads issue refs, issue URLs, short numbers and docs', () => {
@@ -28,5 +28,26 @@ describe('objectives as people type them', () => {
     expect(() => parseObjectiveInput('#3')).toThrow(/name the repository/);
     expect(() => parseObjectiveInput('fix the bug')).toThrow(/fix the bug/);
     expect(() => parseObjectiveInput('https://github.com/acme/app/pull/7')).toThrow(/OBJECTIVE|expected/);
+  });
+
+  it('finds the default repository in --repo and in git remote URLs', () => {
+    expect(parseRepo('acme/app')).toEqual({ owner: 'acme', repo: 'app' });
+    for (const bad of ['acme', 'acme/app/x', 'acme/', '/app', 'ac me/app'])
+      expect(parseRepo(bad)).toBeUndefined();
+    for (const url of [
+      'https://github.com/acme/app.git',
+      'https://github.com/acme/app',
+      'git@github.com:acme/app.git',
+      'ssh://git@github.example.com:2222/acme/app.git',
+      'https://ghe.example.com/acme/app/',
+    ]) {
+      expect(repoFromRemoteUrl(url), url).toEqual({ owner: 'acme', repo: 'app' });
+    }
+    for (const local of ['/srv/git/app', './app', 'file:///srv/acme/app'])
+      expect(repoFromRemoteUrl(local)).toBeUndefined();
+    expect(repoFromRemoteUrl('app')).toBeUndefined();
+    expect(needsDefaultRepo('#12')).toBe(true);
+    expect(needsDefaultRepo(' 12 ')).toBe(true);
+    expect(needsDefaultRepo('acme/app#12')).toBe(false);
   });
 });

@@ -1,15 +1,24 @@
-import { objectiveLabel } from '@tinytown/core';
-import { createGitHubForge, MissionService, parseObjectiveInput } from '@tinytown/mission';
+import { execFileSync } from 'node:child_process';
+import { objectiveLabel, TinytownError } from '@tinytown/core';
+import {
+  createGitHubForge,
+  MissionService,
+  needsDefaultRepo,
+  parseObjectiveInput,
+  parseRepo,
+  type RepoRef,
+  repoFromRemoteUrl,
+} from '@tinytown/mission';
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import { type CliContext, parsePositiveInt } from '../context.js';
 
-/** The mission engine over this town; GitHub comes from GITHUB_TOKEN / GITHUB_API_URL. */
 /** The mission a full id or its first characters (as `tt mission list` prints them) mean. */
 async function missionId(ctx: CliContext, ref: string): Promise<string> {
   return (await ctx.town()).missions.resolveId(ref);
 }
 
+/** The mission engine over this town; GitHub comes from GITHUB_TOKEN / GITHUB_API_URL. */
 async function missions(ctx: CliContext): Promise<MissionService> {
   const forge = createGitHubForge({
     ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
@@ -18,11 +27,36 @@ async function missions(ctx: CliContext): Promise<MissionService> {
   return new MissionService({ town: await ctx.town(), forge, townRoot: ctx.config.root });
 }
 
-/** `owner/repo` given with --repo, for objectives typed as `#12`. */
-function defaultRepo(repo: string | undefined): { owner: string; repo: string } | undefined {
-  if (!repo) return undefined;
-  const [owner, name, ...rest] = repo.split('/');
-  return owner && name && rest.length === 0 ? { owner, repo: name } : undefined;
+/** The repository of the town's git `origin`, if it has one that names a hosted repository. */
+function originRepo(root: string): RepoRef | undefined {
+  try {
+    const url = execFileSync('git', ['remote', 'get-url', 'origin'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return repoFromRemoteUrl(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The repository for objectives typed as `#12`: --repo, else the town's git origin. */
+function defaultRepo(
+  ctx: CliContext,
+  repo: string | undefined,
+  inputs: readonly string[],
+): RepoRef | undefined {
+  if (repo !== undefined) {
+    const parsed = parseRepo(repo);
+    if (!parsed) {
+      throw new TinytownError('INVALID_INPUT', `--repo: expected owner/repo, got '${repo}'`, {
+        field: 'repo',
+      });
+    }
+    return parsed;
+  }
+  return inputs.some(needsDefaultRepo) ? originRepo(ctx.config.root) : undefined;
 }
 
 export function registerMissionCommands(program: Command): void {
@@ -42,9 +76,9 @@ export function registerMissionCommands(program: Command): void {
       .description('Compile objectives into a mission and start it (the worker schedules it)')
       .argument(
         '<objectives...>',
-        'owner/repo#N, an issue URL, #N (with --repo), or a doc path (*.md or doc:path)',
+        'owner/repo#N, an issue URL, #N (in --repo or the git origin), or a doc path (*.md or doc:path)',
       )
-      .option('--repo <owner/repo>', 'repository for objectives given as #N')
+      .option('--repo <owner/repo>', 'repository for objectives given as #N (default: the git origin)')
       .option('--max-parallel <n>', 'work items in progress at once', '2')
       .option('--no-reviewer', 'finish implement/test items without a review task')
       .option('--auto-merge', 'merge pull requests once approved, green and mergeable')
@@ -55,7 +89,7 @@ export function registerMissionCommands(program: Command): void {
             inputs: string[],
             opts: { repo?: string; maxParallel: string; reviewer: boolean; autoMerge?: boolean },
           ) => {
-            const repo = defaultRepo(opts.repo);
+            const repo = defaultRepo(ctx, opts.repo, inputs);
             const objectives = inputs.map((input) => parseObjectiveInput(input, repo));
             const started = await (await missions(ctx)).start({
               objectives,
@@ -78,6 +112,7 @@ export function registerMissionCommands(program: Command): void {
       ),
     'tt mission start acme/app#12 acme/app#13',
     'tt mission start "#12" "#13" --repo acme/app --max-parallel 3 --no-reviewer',
+    'tt mission start 12 docs/design.md   # #12 of the git origin’s repository',
   );
 
   examples(
