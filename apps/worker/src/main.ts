@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createGitHubForge } from '@tinytown/mission';
+import { createGitHubForge, Dispatcher, type Forge } from '@tinytown/mission';
 import { loadTownConfig, Town } from '@tinytown/store';
 import { startWorker } from './worker.js';
 
@@ -8,13 +8,14 @@ const HELP = `tinytown-worker - the mission dispatcher, watches and the agent le
 
 Usage:
   tinytown-worker [--town <dir>] [--interval <secs>] [--metrics-port <port>] [--metrics-host <addr>]
-                  [--lease <secs>] [--id <name>]
+                  [--lease <secs>] [--id <name>] [--once]
 
 --town          Town directory (tinytown.toml; or TINYTOWN_TOWN and REDIS_URL with no file). Default: .
 --interval      Seconds between dispatcher passes. Default: 5
 --metrics-port  Port of /health and /metrics (0 picks a free one). Default: 9464
 --metrics-host  Address to bind them to. Default: 127.0.0.1
 --lease         Seconds a mission lease lasts without renewal. Default: 30
+--once          Run one dispatcher pass, print what it did, and exit (1 if a mission's tick failed)
 
 GitHub: GITHUB_TOKEN (token), GITHUB_API_URL (base URL, e.g. https://ghe.example.com/api/v3).
 Any number of workers may run over one town: missions spread over them, nothing runs twice.
@@ -33,6 +34,29 @@ function seconds(value: string | undefined, name: string, fallback: number, min:
   return parsed;
 }
 
+/**
+ * One dispatcher pass, then out: for cron, scripts and a look at what the dispatcher would do now. Prints
+ * what the pass did and returns how many missions failed their tick.
+ */
+async function passOnce(town: Town, forge: Forge, id: string | undefined, leaseMs: number): Promise<number> {
+  const dispatcher = new Dispatcher({
+    town,
+    forge,
+    id,
+    leaseMs,
+    onError: (error, missionId) =>
+      process.stderr.write(
+        `tinytown-worker: ${missionId ? `mission ${missionId}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`,
+      ),
+  });
+  const pass = await dispatcher.pass();
+  await dispatcher.stop();
+  process.stdout.write(
+    `tinytown-worker: one pass over town ${town.name} in ${pass.durationMs} ms: ${pass.due} mission(s) due, ${pass.ticked.length} ticked, ${pass.skipped} held by another worker, ${pass.failed} failed; ${pass.reaped} agent(s) recovered\n`,
+  );
+  return pass.failed;
+}
+
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -45,6 +69,7 @@ async function main(): Promise<void> {
         'metrics-host': { type: 'string' },
         lease: { type: 'string' },
         id: { type: 'string' },
+        once: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -68,6 +93,12 @@ async function main(): Promise<void> {
     token: process.env.GITHUB_TOKEN?.trim() || undefined,
     baseUrl: process.env.GITHUB_API_URL?.trim() || undefined,
   });
+  if (values.once) {
+    const failed = await passOnce(town, forge, str('id'), leaseSecs * 1000);
+    await town.close();
+    process.exitCode = failed > 0 ? 1 : 0;
+    return;
+  }
   const worker = await startWorker({
     town,
     forge,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,38 @@ describe('tinytown-worker', () => {
     const { code, stderr } = await runWithClosedStdout(BIN, ['--help']);
     expect(stderr).not.toContain('EPIPE');
     expect(code).toBe(0);
+  });
+
+  it('--once runs one pass, says what it did, leaves no lease behind and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-once-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'tinytown.toml'), 'name = "otown"\n');
+    mkdirSync(join(dir, 'docs'));
+    writeFileSync(join(dir, 'docs', 'plan.md'), '# The plan\n');
+    const town = await Town.connect({ url: redis.current.url, town: 'otown' });
+    try {
+      await town.agents.register({ name: 'researcher-1', cli: 'fake', role: 'researcher' });
+      await town.agents.transition('researcher-1', 'idle');
+      const service = new MissionService({
+        town,
+        forge: createGitHubForge({ baseUrl: 'http://127.0.0.1:9' }),
+        townRoot: dir,
+      });
+      const { mission } = await service.start({ objectives: [{ type: 'doc', path: 'docs/plan.md' }] });
+
+      const run = spawnSync(process.execPath, [BIN, '--town', dir, '--once'], {
+        env: { ...process.env, REDIS_URL: redis.current.url, GITHUB_API_URL: 'http://127.0.0.1:9' },
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(
+        /one pass over town otown .*: 1 mission\(s\) due, 1 ticked, 0 held by another worker, 0 failed/,
+      );
+      expect((await town.missions.workItems(mission.id))[0]?.status).toBe('assigned');
+      expect(await redis.current.client.exists(town.context.keys.missionLease(mission.id))).toBe(0);
+    } finally {
+      await town.close();
+    }
   });
 
   it('serves health and metrics, heartbeats, dispatches missions, and exits 0 on SIGTERM', async () => {
