@@ -171,6 +171,25 @@ describe('tt: a scripted agent does real work', () => {
     expect(backlog.tasks.map((b) => b.id)).toEqual([task.id]);
   });
 
+  it('tt stop ends every agent and its round, and leaves the town running', async () => {
+    const t = await town({ 'agent.idle_timeout_secs': '0' }, { slow: cliCommand(SLOW_AGENT) });
+    const started = join(t.dir, 'started');
+    t.env.SLOW_AGENT_STARTED_FILE = started;
+    t.env.SLOW_AGENT_MS = '30000';
+    const { pid } = await t.json<{ pid: number }>('spawn', 'busy', '--cli', 'slow');
+    await t.json('spawn', 'idler', '--cli', 'slow');
+    const { task } = await t.json<{ task: Task }>('assign', 'busy', 'A job stopped halfway');
+    await until(() => existsSync(started), 20_000, 'the round to start');
+    const cli = Number(readFileSync(started, 'utf8'));
+
+    const stopped = await t.json<{ agents_stopped: number; processes_stopped: number }>('stop');
+    expect(stopped).toMatchObject({ agents_stopped: 2, processes_stopped: 2 });
+    expect(alive(pid) || alive(cli)).toBe(false);
+    const { agents } = await t.json<{ agents: Agent[] }>('list');
+    expect(agents.map((agent) => agent.state)).toEqual(['stopped', 'stopped']);
+    expect((await t.json<{ task: Task }>('task', 'show', task.id)).task.state).toBe('assigned');
+  });
+
   it('tt kill ends the round a dead loop left running', async () => {
     const t = await town({ 'agent.idle_timeout_secs': '0' }, { slow: cliCommand(SLOW_AGENT) });
     const started = join(t.dir, 'started');

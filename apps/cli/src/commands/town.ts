@@ -16,6 +16,7 @@ import {
 import type { Command } from 'commander';
 import { parse as parseToml, stringify } from 'smol-toml';
 import { act, examples } from '../action.js';
+import type { CliContext } from '../context.js';
 import { isAlive, readPid, stopAgentProcesses, townPaths, waitForExit } from '../processes.js';
 import { readRegistry, registerTown, registryFile } from '../registry.js';
 
@@ -114,6 +115,26 @@ function parseValue(text: string): Json {
 
 const DEFAULT_INIT_CLI = 'claude';
 
+/**
+ * Kills every active agent (their running rounds end and their work goes back to their queues) and
+ * stops their loop processes on this machine. With Redis unreachable, only the local processes.
+ */
+async function stopAllAgents(ctx: CliContext): Promise<{ agentsStopped: number; loops: number }> {
+  let agentsStopped = 0;
+  try {
+    const town = await ctx.town();
+    for (const agent of await town.agents.list()) {
+      if (ACTIVE_AGENT_STATES.includes(agent.state)) {
+        await town.agents.kill(agent.id).catch(() => undefined);
+        agentsStopped += 1;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE')) throw error;
+  }
+  return { agentsStopped, loops: await stopAgentProcesses(ctx.config.root) };
+}
+
 export function registerTownCommands(program: Command): void {
   examples(
     program
@@ -187,20 +208,8 @@ export function registerTownCommands(program: Command): void {
       .action(
         act(async (ctx) => {
           const root = ctx.config.root;
-          let agentsStopped = 0;
-          try {
-            const town = await ctx.town();
-            for (const agent of await town.agents.list()) {
-              if (ACTIVE_AGENT_STATES.includes(agent.state)) {
-                await town.agents.kill(agent.id).catch(() => undefined);
-                agentsStopped += 1;
-              }
-            }
-          } catch (error) {
-            if (!(error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE')) throw error;
-          }
+          const { agentsStopped, loops } = await stopAllAgents(ctx);
           await ctx.close();
-          const loops = await stopAgentProcesses(root);
           const upPid = readPid(townPaths(root).upPidFile);
           let upStopped = false;
           if (upPid !== undefined && upPid !== process.pid && isAlive(upPid)) {
@@ -229,6 +238,22 @@ export function registerTownCommands(program: Command): void {
         }),
       ),
     'tt down',
+  );
+
+  examples(
+    program
+      .command('stop')
+      .description('Stop every agent of the town now; Redis, townhall and the worker keep running')
+      .action(
+        act(async (ctx) => {
+          const { agentsStopped, loops } = await stopAllAgents(ctx);
+          ctx.out.result({ agents_stopped: agentsStopped, processes_stopped: loops }, () =>
+            ctx.out.line(`Stopped ${agentsStopped} agent(s) (${loops} local process(es))`),
+          );
+        }),
+      ),
+    'tt stop',
+    'tt stop && tt restart backend',
   );
 
   examples(
