@@ -57,6 +57,25 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000):
   throw new Error('timed out');
 }
 
+/** A town directory and its Redis data: one idle researcher and a running mission over a doc. */
+async function townWithMission(redisUrl: string, name: string) {
+  const dir = mkdtempSync(join(tmpdir(), `tt-worker-${name}-`));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'tinytown.toml'), `name = "${name}"\n`);
+  mkdirSync(join(dir, 'docs'));
+  writeFileSync(join(dir, 'docs', 'plan.md'), '# The plan\n');
+  const town = await Town.connect({ url: redisUrl, town: name });
+  await town.agents.register({ name: 'researcher-1', cli: 'fake', role: 'researcher' });
+  await town.agents.transition('researcher-1', 'idle');
+  const service = new MissionService({
+    town,
+    forge: createGitHubForge({ baseUrl: 'http://127.0.0.1:9' }),
+    townRoot: dir,
+  });
+  const { mission } = await service.start({ objectives: [{ type: 'doc', path: 'docs/plan.md' }] });
+  return { dir, town, mission };
+}
+
 describe('tinytown-worker', () => {
   const redis = useTestRedis();
 
@@ -67,22 +86,8 @@ describe('tinytown-worker', () => {
   });
 
   it('--once runs one pass, says what it did, leaves no lease behind and exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-once-'));
-    dirs.push(dir);
-    writeFileSync(join(dir, 'tinytown.toml'), 'name = "otown"\n');
-    mkdirSync(join(dir, 'docs'));
-    writeFileSync(join(dir, 'docs', 'plan.md'), '# The plan\n');
-    const town = await Town.connect({ url: redis.current.url, town: 'otown' });
+    const { dir, town, mission } = await townWithMission(redis.current.url, 'otown');
     try {
-      await town.agents.register({ name: 'researcher-1', cli: 'fake', role: 'researcher' });
-      await town.agents.transition('researcher-1', 'idle');
-      const service = new MissionService({
-        town,
-        forge: createGitHubForge({ baseUrl: 'http://127.0.0.1:9' }),
-        townRoot: dir,
-      });
-      const { mission } = await service.start({ objectives: [{ type: 'doc', path: 'docs/plan.md' }] });
-
       const run = spawnSync(process.execPath, [BIN, '--town', dir, '--once'], {
         env: { ...process.env, REDIS_URL: redis.current.url, GITHUB_API_URL: 'http://127.0.0.1:9' },
         encoding: 'utf8',
@@ -99,23 +104,8 @@ describe('tinytown-worker', () => {
   });
 
   it('serves health and metrics, heartbeats, dispatches missions, and exits 0 on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-'));
-    dirs.push(dir);
-    writeFileSync(join(dir, 'tinytown.toml'), 'name = "wtown"\n');
-    mkdirSync(join(dir, 'docs'));
-    writeFileSync(join(dir, 'docs', 'plan.md'), '# The plan\n');
-
-    const town = await Town.connect({ url: redis.current.url, town: 'wtown' });
+    const { dir, town, mission } = await townWithMission(redis.current.url, 'wtown');
     try {
-      await town.agents.register({ name: 'researcher-1', cli: 'fake', role: 'researcher' });
-      await town.agents.transition('researcher-1', 'idle');
-      const service = new MissionService({
-        town,
-        forge: createGitHubForge({ baseUrl: 'http://127.0.0.1:9' }),
-        townRoot: dir,
-      });
-      const { mission } = await service.start({ objectives: [{ type: 'doc', path: 'docs/plan.md' }] });
-
       const worker = await startBin(dir, redis.current.url);
       const health = await fetch(`${worker.url}/health`);
       expect(health.status).toBe(200);
