@@ -7,12 +7,18 @@ local function hgetall(k)
   return t
 end
 
-local function hset(k, fields)
-  local args = {}
+-- A record table as the flat field, value, … list HSET takes and HGETALL returns.
+local function flatten(fields)
+  local flat = {}
   for f, v in pairs(fields) do
-    args[#args + 1] = f
-    args[#args + 1] = tostring(v)
+    flat[#flat + 1] = f
+    flat[#flat + 1] = tostring(v)
   end
+  return flat
+end
+
+local function hset(k, fields)
+  local args = flatten(fields)
   if #args > 0 then redis.call('HSET', k, unpack(args)) end
 end
 
@@ -89,12 +95,7 @@ end
 
 -- A task table as HGETALL returns its record (the table must have been kept in step with the hash).
 local function task_reply(task)
-  local flat = {}
-  for f, v in pairs(task) do
-    flat[#flat + 1] = f
-    flat[#flat + 1] = v
-  end
-  return flat
+  return flatten(task)
 end
 
 local function create_task(task, assignee)
