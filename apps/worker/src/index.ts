@@ -1,1 +1,1 @@
-export { type RunningWorker, startWorker, type WorkerOptions } from './worker.js';
+export { type RunningWorker, runOnePass, startWorker, type WorkerOptions } from './worker.js';

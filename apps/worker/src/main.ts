@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createGitHubForge, Dispatcher, type Forge } from '@tinytown/mission';
+import { createGitHubForge } from '@tinytown/mission';
 import { loadTownConfig, Town } from '@tinytown/store';
-import { startWorker } from './worker.js';
+import { runOnePass, startWorker } from './worker.js';
 
 const HELP = `tinytown-worker - the mission dispatcher, watches and the agent lease reaper
 
@@ -32,29 +32,6 @@ function seconds(value: string | undefined, name: string, fallback: number, min:
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < min) fail(`--${name} must be a number of at least ${min}`);
   return parsed;
-}
-
-/**
- * One dispatcher pass, then out: for cron, scripts and a look at what the dispatcher would do now. Prints
- * what the pass did and returns how many missions failed their tick.
- */
-async function passOnce(town: Town, forge: Forge, id: string | undefined, leaseMs: number): Promise<number> {
-  const dispatcher = new Dispatcher({
-    town,
-    forge,
-    id,
-    leaseMs,
-    onError: (error, missionId) =>
-      process.stderr.write(
-        `tinytown-worker: ${missionId ? `mission ${missionId}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`,
-      ),
-  });
-  const pass = await dispatcher.pass();
-  await dispatcher.stop();
-  process.stdout.write(
-    `tinytown-worker: one pass over town ${town.name} in ${pass.durationMs} ms: ${pass.due} mission(s) due, ${pass.ticked.length} ticked, ${pass.skipped} held by another worker, ${pass.failed} failed; ${pass.reaped} agent(s) recovered\n`,
-  );
-  return pass.failed;
 }
 
 async function main(): Promise<void> {
@@ -94,7 +71,8 @@ async function main(): Promise<void> {
     baseUrl: process.env.GITHUB_API_URL?.trim() || undefined,
   });
   if (values.once) {
-    const failed = await passOnce(town, forge, str('id'), leaseSecs * 1000);
+    const { summary, failed } = await runOnePass({ town, forge, id: str('id'), leaseMs: leaseSecs * 1000 });
+    process.stdout.write(`${summary}\n`);
     await town.close();
     process.exitCode = failed > 0 ? 1 : 0;
     return;

@@ -18,6 +18,35 @@ export interface WorkerOptions {
   log?: (line: string) => void;
 }
 
+function dispatcherErrorLine(error: unknown, missionId: string | null): string {
+  return `tinytown-worker: ${missionId ? `mission ${missionId}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
+}
+
+/**
+ * One dispatcher pass, then out: for cron, scripts and a look at what the dispatcher would do now. The
+ * leases it took are released before it returns. Returns a line saying what the pass did, and how many
+ * missions failed their tick.
+ */
+export async function runOnePass(
+  options: Pick<WorkerOptions, 'town' | 'forge' | 'id' | 'leaseMs' | 'help' | 'log'>,
+): Promise<{ summary: string; failed: number }> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dispatcher = new Dispatcher({
+    town: options.town,
+    forge: options.forge,
+    id: options.id,
+    leaseMs: options.leaseMs,
+    help: options.help,
+    onError: (error, missionId) => log(dispatcherErrorLine(error, missionId)),
+  });
+  const pass = await dispatcher.pass();
+  await dispatcher.stop();
+  return {
+    summary: `tinytown-worker: one pass over town ${options.town.name} in ${pass.durationMs} ms: ${pass.due} mission(s) due, ${pass.ticked.length} ticked, ${pass.skipped} held by another worker, ${pass.failed} failed; ${pass.reaped} agent(s) recovered`,
+    failed: pass.failed,
+  };
+}
+
 export interface RunningWorker {
   readonly id: string;
   readonly dispatcher: Dispatcher;
@@ -104,10 +133,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     leaseMs: options.leaseMs,
     help: options.help,
     onTick,
-    onError: (error, missionId) =>
-      log(
-        `tinytown-worker: ${missionId ? `mission ${missionId}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
-      ),
+    onError: (error, missionId) => log(dispatcherErrorLine(error, missionId)),
   });
   metrics = workerMetrics(registry, dispatcher);
 
