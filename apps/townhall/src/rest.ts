@@ -1,6 +1,6 @@
 import { ApiKeyEntry, TinytownError, type TownConfig } from '@tinytown/core';
 import { createGitHubForge } from '@tinytown/mission';
-import { loadTownConfig, Town } from '@tinytown/store';
+import { evictionWarning, loadTownConfig, Town } from '@tinytown/store';
 import { z } from 'zod';
 import { assertSafeBind } from './plugins/auth.js';
 import { buildServer, type TownhallLogOptions, type TownhallServer, townhallSettings } from './server.js';
@@ -50,6 +50,26 @@ function withEnvKeys(config: TownConfig, env: Readonly<Record<string, string | u
 }
 const EnvKeys = z.array(ApiKeyEntry).min(1);
 
+/**
+ * Says once, at start, when Redis may evict the town's keys. Advisory only: a failed check never stops
+ * townhall, which keeps serving (and /ready keeps reporting) while Redis comes and goes.
+ */
+async function reportEvictionRisk(app: TownhallServer, town: Town): Promise<void> {
+  try {
+    const risk = await town.probes.evictionRisk();
+    const warning = evictionWarning(risk);
+    if (warning) app.log.warn({ policy: risk.policy, maxmemory_bytes: risk.maxmemoryBytes }, warning);
+    else if (risk.safe === null) {
+      app.log.info(
+        { policy: risk.policy, reason: risk.reason },
+        'cannot read the Redis maxmemory-policy; make sure it is noeviction, or Redis may evict the town’s keys',
+      );
+    }
+  } catch (error) {
+    app.log.info({ err: error }, 'cannot read the Redis maxmemory-policy');
+  }
+}
+
 export async function startRest(options: RestOptions = {}): Promise<RunningTownhall> {
   const env = options.env ?? process.env;
   const loaded = loadTownConfig(options.townDir ?? process.cwd(), env);
@@ -93,6 +113,7 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
     { town: config.name, auth: settings.auth.mode, source: loaded.source },
     `townhall ready at ${url}`,
   );
+  await reportEvictionRisk(app, town);
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Dispatcher, type DispatcherPassResult, type Forge, type HelpPolicy } from '@tinytown/mission';
-import type { Town } from '@tinytown/store';
+import { evictionWarning, type Town } from '@tinytown/store';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface WorkerOptions {
@@ -109,6 +109,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let metrics: ReturnType<typeof workerMetrics> | undefined;
   let lastPass: DispatcherPassResult | null = null;
   const town = options.town;
+  // Before anything is opened, so a Redis that fails here leaves nothing behind.
+  const warning = evictionWarning(await town.probes.evictionRisk());
+  if (warning) log(`tinytown-worker: warning: ${warning}`);
 
   const onTick = (result: DispatcherPassResult) => {
     lastPass = result;

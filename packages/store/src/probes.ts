@@ -1,5 +1,40 @@
 import type { StoreContext } from './context.js';
-import { redisCall } from './errors.js';
+import { redisCall, toStoreError } from './errors.js';
+
+/**
+ * Whether Redis may evict the town's keys (tasks, leases, inboxes) when it runs out of memory. Only
+ * `noeviction`, or no memory limit at all, keeps every key; a `volatile-*` policy is no better, since
+ * leases are exactly the keys with a TTL. When the server refuses `CONFIG GET` (managed services often
+ * do), nothing is known: `safe` is null and `reason` says what the server answered.
+ */
+export type EvictionRisk =
+  | {
+      readonly policy: string;
+      /** The `maxmemory` limit in bytes; 0 means none. */
+      readonly maxmemoryBytes: number;
+      readonly safe: boolean;
+    }
+  | {
+      readonly policy: 'unknown';
+      readonly maxmemoryBytes: null;
+      readonly safe: null;
+      readonly reason: string;
+    };
+
+/** The one line townhall and the worker print when the town's keys may be evicted; none otherwise. */
+export function evictionWarning(risk: EvictionRisk): string | undefined {
+  if (risk.safe !== false) return undefined;
+  return (
+    `Redis maxmemory-policy is ${risk.policy} with maxmemory ${risk.maxmemoryBytes} bytes: under memory pressure ` +
+    `Redis may silently evict the town's tasks, leases and inboxes. Fix: CONFIG SET maxmemory-policy noeviction, ` +
+    `and maxmemory-policy noeviction in redis.conf so it survives a restart`
+  );
+}
+
+/** A `CONFIG GET <name>` reply is `[name, value]`; an empty one means the server has no such setting. */
+function configValue(reply: unknown): string | undefined {
+  return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
+}
 
 /** Liveness facts for probes, metrics and the shared rate limiter. */
 export class Probes {
@@ -10,6 +45,37 @@ export class Probes {
     const started = performance.now();
     await redisCall(this.ctx.redis.ping());
     return performance.now() - started;
+  }
+
+  /**
+   * Reads `maxmemory-policy` and `maxmemory` in one round trip. A server that refuses CONFIG gives an
+   * unknown risk rather than an error; a connection failure still throws REDIS_UNAVAILABLE.
+   */
+  async evictionRisk(): Promise<EvictionRisk> {
+    const replies =
+      (await redisCall(
+        this.ctx.redis.pipeline().config('GET', 'maxmemory-policy').config('GET', 'maxmemory').exec(),
+      )) ?? [];
+    const refusals: string[] = [];
+    for (const [error] of replies) {
+      if (!error) continue;
+      const mapped = toStoreError(error);
+      // A reply error is the server answering (unknown command, NOPERM); anything else is the connection.
+      if (mapped !== error || error.name !== 'ReplyError') throw mapped;
+      refusals.push(error.message);
+    }
+    const policy = configValue(replies[0]?.[1]);
+    const maxmemory = configValue(replies[1]?.[1]);
+    if (refusals.length > 0 || policy === undefined || maxmemory === undefined) {
+      return {
+        policy: 'unknown',
+        maxmemoryBytes: null,
+        safe: null,
+        reason: refusals[0] ?? 'CONFIG GET returned no maxmemory-policy or maxmemory',
+      };
+    }
+    const maxmemoryBytes = Number(maxmemory);
+    return { policy, maxmemoryBytes, safe: policy === 'noeviction' || maxmemoryBytes === 0 };
   }
 
   /**

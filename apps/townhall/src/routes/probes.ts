@@ -102,15 +102,18 @@ export function probeRoutes(app: App, deps: RouteDeps): void {
       async (_request, reply) => {
         try {
           const latency = await withTimeout(town.probes.ping(), PROBE_TIMEOUT_MS, 'Redis PING');
-          const dispatcher = await withTimeout(
-            dispatcherState(),
+          const [dispatcher, eviction] = await withTimeout(
+            Promise.all([dispatcherState(), town.probes.evictionRisk()]),
             PROBE_TIMEOUT_MS,
-            'Reading worker heartbeats',
+            'Reading worker heartbeats and the eviction policy',
           );
+          // An evicting policy is reported, not failed on: the town works until memory runs out.
           return {
             status: 'ready' as const,
             redis: 'connected' as const,
             redis_latency_ms: Math.round(latency * 1000) / 1000,
+            redis_eviction_policy: eviction.policy,
+            redis_eviction_safe: eviction.safe,
             dispatcher,
             town: town.name,
           };

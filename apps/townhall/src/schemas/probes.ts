@@ -15,6 +15,17 @@ export const ReadyResponse = z
     status: z.literal('ready'),
     redis: z.literal('connected'),
     redis_latency_ms: z.number(),
+    redis_eviction_policy: z
+      .string()
+      .describe(
+        "Redis's maxmemory-policy, e.g. noeviction or allkeys-lru; unknown when the server refuses CONFIG GET (managed services often do)",
+      ),
+    redis_eviction_safe: z
+      .boolean()
+      .nullable()
+      .describe(
+        'Whether Redis keeps every key of the town under memory pressure: true with maxmemory-policy noeviction or no maxmemory limit, false when it may evict tasks, leases and inboxes (a warning: readiness stays ready), null when unknown',
+      ),
     dispatcher: DispatcherState,
     town: z.string(),
   })

@@ -825,6 +825,10 @@ export interface components {
             /** @constant */
             redis: "connected";
             redis_latency_ms: number;
+            /** @description Redis's maxmemory-policy, e.g. noeviction or allkeys-lru; unknown when the server refuses CONFIG GET (managed services often do) */
+            redis_eviction_policy: string;
+            /** @description Whether Redis keeps every key of the town under memory pressure: true with maxmemory-policy noeviction or no maxmemory limit, false when it may evict tasks, leases and inboxes (a warning: readiness stays ready), null when unknown */
+            redis_eviction_safe: boolean | null;
             /**
              * @description running: a worker heartbeat is under 30 s old; stalled: the newest is older; idle: no worker has reported; unknown: Redis is unreachable
              * @enum {string}
