@@ -13,6 +13,7 @@ import { Output } from './output.js';
 export interface GlobalOptions {
   town?: string;
   json?: boolean;
+  verbose?: boolean;
 }
 
 /** What a command knows about where it runs: the town directory, the output, the open connection. */
@@ -22,7 +23,7 @@ export class CliContext {
   private opened: Town | undefined;
 
   constructor(readonly options: GlobalOptions) {
-    this.out = new Output(options.json === true);
+    this.out = new Output(options.json === true, options.verbose === true);
   }
 
   static of(command: Command): CliContext {
@@ -79,6 +80,8 @@ export class CliContext {
         throw new TinytownError(
           'REDIS_UNAVAILABLE',
           `The town's Redis is not running (${redactRedisUrl(redisUrl)}): start it with 'tt up' (in the foreground) or 'tt init' (in the background; it keeps tinytown.toml), or set REDIS_URL`,
+          {},
+          { cause: error },
         );
       }
       throw error;

@@ -26,6 +26,8 @@ export class Output {
 
   constructor(
     readonly json: boolean,
+    /** `--verbose`: a failure also shows its code, details, causes and (for a bug) the stack. */
+    readonly verbose = false,
     private readonly stdout: Stream = process.stdout,
     private readonly stderr: Stream = process.stderr,
   ) {
@@ -61,13 +63,20 @@ export class Output {
 
   error(error: unknown): void {
     const message = errorMessage(error);
+    const code = isTinytownError(error) ? error.code : 'ERROR';
     if (this.json) {
-      const code = isTinytownError(error) ? error.code : 'ERROR';
-      this.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`);
-    } else {
-      const prefix = wantsColour(this.stderr) ? '\u001b[31mtt: error:\u001b[39m' : 'tt: error:';
-      this.stderr.write(`${prefix} ${message}\n`);
+      const more = this.verbose ? errorDetails(error) : {};
+      this.stderr.write(`${JSON.stringify({ error: { code, message, ...more } })}\n`);
+      return;
     }
+    const prefix = wantsColour(this.stderr) ? '\u001b[31mtt: error:\u001b[39m' : 'tt: error:';
+    this.stderr.write(`${prefix} ${message}\n`);
+    if (!this.verbose) return;
+    const { details, causes, stack } = errorDetails(error);
+    this.stderr.write(`  code: ${code}\n`);
+    if (details) this.stderr.write(`  details: ${JSON.stringify(details)}\n`);
+    for (const cause of causes ?? []) this.stderr.write(`  caused by: ${cause}\n`);
+    if (stack) this.stderr.write(`${stack.replace(/^/gm, '  ')}\n`);
   }
 
   /**
@@ -101,6 +110,30 @@ export class Output {
       if (shown && tty) this.stderr.write('\r\u001b[K');
     };
   }
+}
+
+/**
+ * What `--verbose` adds to a failure: a Tinytown error's details, the chain of causes, and the stack of
+ * anything else (an unexpected error is a bug worth reporting with it).
+ */
+function errorDetails(error: unknown): {
+  details?: Readonly<Record<string, unknown>>;
+  causes?: string[];
+  stack?: string;
+} {
+  const causes: string[] = [];
+  for (let cause = (error as { cause?: unknown })?.cause; cause !== undefined && causes.length < 5; ) {
+    causes.push(errorMessage(cause));
+    cause = (cause as { cause?: unknown })?.cause;
+  }
+  const tinytown = isTinytownError(error);
+  const details = tinytown && Object.keys(error.details).length > 0 ? error.details : undefined;
+  const stack = !tinytown && error instanceof Error ? error.stack : undefined;
+  return {
+    ...(details ? { details } : {}),
+    ...(causes.length > 0 ? { causes } : {}),
+    ...(stack ? { stack } : {}),
+  };
 }
 
 export function errorMessage(error: unknown): string {

@@ -26,6 +26,7 @@ export function buildProgram(): Command {
     .version(version(), '-V, --version')
     .option('-t, --town <dir>', 'the town directory (default: $TT_TOWN, else the current directory)')
     .option('--json', 'print the result as one JSON document')
+    .option('-v, --verbose', 'on failure, also show the error code, its details and causes')
     .addHelpText(
       'after',
       `
@@ -73,7 +74,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
-    new Output(argv.includes('--json')).error(error);
+    new Output(argv.includes('--json'), argv.includes('--verbose') || argv.includes('-v')).error(error);
     process.exitCode = 1;
   }
 }

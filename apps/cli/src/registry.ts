@@ -9,7 +9,7 @@ export interface RegisteredTown {
   path: string;
 }
 
-/** `~/.tt` (or `TT_HOME`): where the list of this user's towns lives. */
+/** `~/.tt` (or `TT_HOME`): this user's Tinytown files, the towns registry and machine-wide defaults. */
 export function ttHome(): string {
   return resolve(process.env.TT_HOME ?? join(homedir(), '.tt'));
 }

@@ -278,8 +278,12 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['spawn', 'carol', '--cli', 'echo'], 1, /already exists/);
     await expectFailure(['spawn', 'conductor'], 1, /reserved/);
     await expectFailure(['spawn', 'dave', '--cli', 'no-such-ai'], 1, /Unknown agent CLI/);
-    await expectFailure(['init', '--name', 'elsewhere'], 1, /already exists; use --force/);
-    await expectFailure(['init', '--cli', 'codex'], 1, /already exists; use --force/);
+    await expectFailure(['init', '--name', 'elsewhere'], 1, /already exists with name '.*'; use --force/);
+    await expectFailure(
+      ['init', '--cli', 'codex'],
+      1,
+      /already exists with default_cli 'claude'; use --force/,
+    );
     await expectFailure(['send', 'carol', 'hi', '--query', '--info'], 2);
     await expectFailure(['assign', 'carol'], 2, /missing required argument/);
     await expectFailure(['frobnicate'], 2, /unknown command/);
@@ -293,9 +297,39 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['inbox'], 2);
     await expectFailure(['task', 'current'], 1, /name an agent/);
     const json = await expectFailure(['assign', 'nobody', 'x', '--json'], 1);
-    expect(JSON.parse(json.stderr)).toMatchObject({
+    expect(JSON.parse(json.stderr)).toEqual({
       error: { code: 'AGENT_NOT_FOUND', message: expect.any(String) },
     });
+    await expectFailure(['config', 'default_cli', 'no-such-ai'], 1, /Unknown agent CLI 'no-such-ai'/);
+    expect(await t.json('config', 'default_cli')).toEqual({ key: 'default_cli', value: 'claude' });
+  });
+
+  it('with --verbose, also shows the code, the details and the causes', async () => {
+    const verbose = await runTt(['assign', 'nobody', 'x', '--verbose'], { cwd: t.dir, env: t.env });
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr.trim().split('\n')).toEqual([
+      'tt: error: Agent not found: nobody',
+      '  code: AGENT_NOT_FOUND',
+      expect.stringMatching(/^ {2}details: \{.*"nobody".*\}$/),
+    ]);
+    const json = await runTt(['-v', 'assign', 'nobody', 'x', '--json'], { cwd: t.dir, env: t.env });
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: {
+        code: 'AGENT_NOT_FOUND',
+        message: 'Agent not found: nobody',
+        details: expect.objectContaining({ ref: 'nobody' }),
+      },
+    });
+    // A town whose Redis is not running: the one line says what to do, --verbose shows why.
+    const offline = await runTt(['status', '-v'], {
+      cwd: t.dir,
+      env: { ...t.env, REDIS_URL: 'redis://127.0.0.1:1' },
+    });
+    expect(offline.code).toBe(1);
+    const [first, ...more] = offline.stderr.trim().split('\n');
+    expect(first).toMatch(/^tt: error: Cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/);
+    expect(more).toContain('  code: REDIS_UNAVAILABLE');
+    expect(more.some((line) => line.startsWith('  caused by: '))).toBe(true);
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));

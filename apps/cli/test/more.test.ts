@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -133,6 +133,86 @@ describe('tt init', () => {
       ]);
     } finally {
       await rm(repo, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tt config --global', () => {
+  it('keeps this machine’s defaults in TT_HOME/config.toml and tt init copies them into a new town', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'tt-machine-'));
+    try {
+      const env = { ...t.env, TT_HOME: join(scratch, 'home') };
+      const file = join(scratch, 'home', 'config.toml');
+      const tt = (...args: string[]) => runTt(args, { cwd: scratch, env });
+
+      // A default that names no known CLI is refused and nothing is written.
+      const unknown = await tt('config', '--global', 'default_cli', 'my-ai');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/Unknown agent CLI 'my-ai'/);
+      expect(existsSync(file)).toBe(false);
+
+      const command = cliCommand(RECORDER);
+      expect((await tt('config', '--global', 'agent_clis.my-ai', JSON.stringify({ command }))).code).toBe(0);
+      expect((await tt('config', '--global', 'default_cli', 'my-ai')).code).toBe(0);
+      expect((await tt('config', '-g', 'conductor_cli', 'codex')).code).toBe(0);
+      const written = readFileSync(file, 'utf8');
+      const broken = await tt('config', '--global', 'agent_clis.other', JSON.stringify({ cmd: 'x' }));
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toMatch(/Cannot set agent_clis\.other: agent_clis\.other\.command: /);
+      expect(readFileSync(file, 'utf8')).toBe(written);
+      const shown = JSON.parse((await tt('config', '--global', '--json')).stdout);
+      expect(shown).toEqual({
+        file,
+        config: {
+          default_cli: 'my-ai',
+          conductor_cli: 'codex',
+          agent_clis: { 'my-ai': { command, env: {} } },
+        },
+      });
+      expect(JSON.parse((await tt('config', '-g', 'default_cli', '--json')).stdout)).toEqual({
+        key: 'default_cli',
+        value: 'my-ai',
+      });
+
+      const town = join(scratch, 'town');
+      mkdirSync(town);
+      const init = await runTt(['init', '--no-start', '--json'], { cwd: town, env });
+      expect(init.code, init.stderr).toBe(0);
+      expect(JSON.parse(init.stdout)).toMatchObject({ defaults_from: file });
+      const config = async (key: string) =>
+        JSON.parse((await runTt(['config', key, '--json'], { cwd: town, env })).stdout).value;
+      expect(await config('default_cli')).toBe('my-ai');
+      expect(await config('conductor_cli')).toBe('codex');
+      expect(await config('agent_clis.my-ai.command')).toBe(command);
+      // The town keeps what it was given: later machine changes do not reach it.
+      await tt('config', '--global', 'default_cli', 'claude');
+      expect(await config('default_cli')).toBe('my-ai');
+
+      // --cli still wins, and the machine's own CLIs come along.
+      const other = join(scratch, 'other');
+      mkdirSync(other);
+      expect((await runTt(['init', '--no-start', '--cli', 'aider'], { cwd: other, env })).code).toBe(0);
+      const otherToml = readFileSync(join(other, 'tinytown.toml'), 'utf8');
+      expect(otherToml).toMatch(/^default_cli = "aider"$/m);
+      expect(otherToml).toMatch(/^\[agent_clis\.my-ai\]$/m);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to create a town from a broken machine config, naming the file', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'tt-machine-'));
+    try {
+      const home = join(scratch, 'home');
+      mkdirSync(home);
+      writeFileSync(join(home, 'config.toml'), 'default_cli = "claude"\nmax_agents = 3\n');
+      const env = { ...t.env, TT_HOME: home };
+      const init = await runTt(['init', '--no-start'], { cwd: scratch, env });
+      expect(init.code).toBe(1);
+      expect(init.stderr.trim()).toMatch(/config\.toml: .*max_agents/);
+      expect(existsSync(join(scratch, 'tinytown.toml'))).toBe(false);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });

@@ -84,3 +84,16 @@ export const TownConfig = z
   .strict();
 export type TownConfig = z.infer<typeof TownConfig>;
 export type TownConfigInput = z.input<typeof TownConfig>;
+
+/**
+ * Defaults for every town a user creates on this machine (`~/.tt/config.toml`): `tt init` writes them into
+ * the new town's tinytown.toml, so a town never depends on the machine it was created on.
+ */
+export const MachineConfig = z
+  .object({
+    default_cli: z.string().min(1).optional(),
+    conductor_cli: z.string().min(1).optional(),
+    agent_clis: z.record(z.string(), AgentCliConfig).default({}),
+  })
+  .strict();
+export type MachineConfig = z.infer<typeof MachineConfig>;

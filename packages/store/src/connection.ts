@@ -99,9 +99,17 @@ export function parseRedisVersion(info: string): [number, number, number] {
   return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
 }
 
-/** Connects, then refuses servers older than 7.0 with a clear error. */
+/**
+ * Connects, then refuses servers older than 7.0 with a clear error. A failure to connect names the server
+ * and the socket's own reason (ECONNREFUSED, ENOENT…), which ioredis only reports as an `error` event.
+ */
 export async function connectRedis(url: string, options: ConnectionOptions = {}): Promise<Redis> {
   const redis = openRedis(url, options);
+  let socketError: Error | undefined;
+  const rememberSocketError = (error: Error) => {
+    socketError = error;
+  };
+  redis.on('error', rememberSocketError);
   try {
     await redis.connect();
     const info = await redis.info('server');
@@ -117,12 +125,15 @@ export async function connectRedis(url: string, options: ConnectionOptions = {})
   } catch (error) {
     redis.disconnect();
     const mapped = toStoreError(error);
-    if (mapped instanceof TinytownError) throw mapped;
+    if (mapped instanceof TinytownError && mapped.code !== 'REDIS_UNAVAILABLE') throw mapped;
+    const reason = socketError ?? error;
     throw new TinytownError(
       'REDIS_UNAVAILABLE',
-      `Cannot connect to Redis at ${redactRedisUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+      `Cannot connect to Redis at ${redactRedisUrl(url)}: ${reason instanceof Error ? reason.message : String(reason)}`,
       {},
       { cause: error },
     );
+  } finally {
+    redis.off('error', rememberSocketError);
   }
 }

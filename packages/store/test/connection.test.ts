@@ -15,7 +15,7 @@ describe('connections', () => {
       await town.close();
       await expect(
         Town.connect({ url: `redis://:wrong@127.0.0.1:${redis.port}`, town: 'secret' }),
-      ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+      ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE', message: expect.stringMatching(/WRONGPASS/) });
     } finally {
       await redis.stop();
     }
@@ -54,10 +54,20 @@ describe('connections', () => {
     }
   });
 
-  it('reports an unreachable server as REDIS_UNAVAILABLE', async () => {
+  it('reports an unreachable server as REDIS_UNAVAILABLE, naming it and the socket’s reason', async () => {
     await expect(
-      Town.connect({ url: 'redis://127.0.0.1:1', town: 'nowhere', maxRetriesPerRequest: 0 }),
-    ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+      Town.connect({ url: 'redis://:secret@127.0.0.1:1', town: 'nowhere', maxRetriesPerRequest: 0 }),
+    ).rejects.toMatchObject({
+      code: 'REDIS_UNAVAILABLE',
+      message: 'Cannot connect to Redis at redis://:****@127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1',
+    });
+    await expect(
+      Town.connect({ url: 'unix:///nonexistent/tinytown.sock', town: 'nowhere', maxRetriesPerRequest: 0 }),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /^Cannot connect to Redis at unix:\/\/\/nonexistent\/tinytown\.sock: .*ENOENT/,
+      ),
+    });
   });
 
   it('parses URLs and versions', () => {

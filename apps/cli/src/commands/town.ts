@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { presetNames, resolveAgentCli } from '@tinytown/agent';
-import { ACTIVE_AGENT_STATES, TinytownError, TownConfig, validateName } from '@tinytown/core';
+import {
+  ACTIVE_AGENT_STATES,
+  type AgentCliConfig,
+  MachineConfig,
+  TinytownError,
+  TownConfig,
+  validateName,
+} from '@tinytown/core';
 import {
   CONFIG_FILE_NAME,
   exportTown,
@@ -14,9 +21,11 @@ import {
   Town,
 } from '@tinytown/store';
 import type { Command } from 'commander';
-import { parse as parseToml, stringify } from 'smol-toml';
+import { stringify } from 'smol-toml';
 import { act, examples } from '../action.js';
+import { formatValue, getPath, keyPath, setConfigKey } from '../config-keys.js';
 import type { CliContext } from '../context.js';
+import { machineConfigFile, readMachineConfig } from '../machine-config.js';
 import { isAlive, readPid, stopAgentProcesses, townPaths, waitForExit } from '../processes.js';
 import { readRegistry, registerTown, registryFile } from '../registry.js';
 
@@ -54,12 +63,36 @@ export function deriveTownName(dir: string): string {
   return sanitizeName(basename(resolve(dir)));
 }
 
-function configTemplate(name: string, defaultCli: string): string {
+/** The CLIs a config names as defaults must be presets or its own agent_clis entries. */
+function requireKnownClis(config: Pick<MachineConfig, 'default_cli' | 'conductor_cli' | 'agent_clis'>): void {
+  for (const cli of [config.default_cli, config.conductor_cli]) {
+    if (cli !== undefined) resolveAgentCli(cli, config.agent_clis);
+  }
+}
+
+/** Agent CLI entries as a person would write them: no empty `env` table. */
+function withoutEmptyEnv(clis: MachineConfig['agent_clis']): Record<string, Partial<AgentCliConfig>> {
+  return Object.fromEntries(
+    Object.entries(clis).map(([name, { env, ...rest }]) => [
+      name,
+      Object.keys(env).length > 0 ? { ...rest, env } : rest,
+    ]),
+  );
+}
+
+function configTemplate(name: string, defaultCli: string, machine: MachineConfig): string {
+  const conductor = machine.conductor_cli
+    ? `# The AI CLI of 'tt conductor' (default: default_cli).\nconductor_cli = ${JSON.stringify(machine.conductor_cli)}\n`
+    : '';
+  const ownClis =
+    Object.keys(machine.agent_clis).length > 0
+      ? `\n# From ${machineConfigFile()}:\n${stringify({ agent_clis: withoutEmptyEnv(machine.agent_clis) })}\n`
+      : '';
   return `# Tinytown town configuration. Reference: the README's "Running a town" section.
 name = ${JSON.stringify(name)}
 # The AI CLI new agents use: ${presetNames().join(', ')}, or an [agent_clis.<name>] entry below.
 default_cli = ${JSON.stringify(defaultCli)}
-
+${conductor}
 [agent]
 idle_timeout_secs = 300   # an agent with nothing to do for this long stops (0: never)
 round_timeout_secs = 1800 # a CLI round running longer is killed with everything it started
@@ -77,7 +110,7 @@ auto_claim = false        # idle agents take role-matching backlog tasks by them
 # command = "my-ai --non-interactive"
 # prompt_flag = "--prompt-file"
 # env = { MY_AI_MODEL = "large" }
-`;
+${ownClis}`;
 }
 
 function ensureGitignore(root: string): boolean {
@@ -87,30 +120,6 @@ function ensureGitignore(root: string): boolean {
     return false;
   appendFileSync(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}# Tinytown runtime state\n.tt\n`);
   return true;
-}
-
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
-function getPath(object: unknown, path: string[]): unknown {
-  let current: unknown = object;
-  for (const part of path) {
-    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current;
-}
-
-function parseValue(text: string): Json {
-  if (text === 'true' || text === 'false') return text === 'true';
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (/^[[{]/.test(text.trim())) {
-    try {
-      return JSON.parse(text) as Json;
-    } catch {
-      return text;
-    }
-  }
-  return text;
 }
 
 const DEFAULT_INIT_CLI = 'claude';
@@ -143,28 +152,50 @@ export function registerTownCommands(program: Command): void {
         'Make this directory a town: writes tinytown.toml, ignores .tt in git, starts the town’s Redis',
       )
       .option('-n, --name <name>', 'town name (default: <repo>-<branch>, or the directory name)')
-      .option('-c, --cli <cli>', 'default AI CLI for new agents', DEFAULT_INIT_CLI)
+      .option(
+        '-c, --cli <cli>',
+        `default AI CLI for new agents (default: default_cli of ${machineConfigFile()}, else ${DEFAULT_INIT_CLI})`,
+      )
       .option('--force', 'overwrite an existing tinytown.toml')
       .option('--no-start', 'do not start the local redis-server')
       .action(
-        act(async (ctx, opts: { name?: string; cli: string; force?: boolean; start: boolean }) => {
+        act(async (ctx, opts: { name?: string; cli?: string; force?: boolean; start: boolean }) => {
           const root = ctx.root;
           mkdirSync(root, { recursive: true });
           const file = join(root, CONFIG_FILE_NAME);
           // Again over an existing town it keeps tinytown.toml and (re)starts what is missing, like
           // `git init`: the way back after `tt down`. Asking for another name or CLI needs --force.
           const existing = existsSync(file) && !opts.force;
-          if (existing && (opts.name !== undefined || opts.cli !== DEFAULT_INIT_CLI)) {
-            throw new TinytownError('CONFIG_INVALID', `${file} already exists; use --force to overwrite it`, {
-              file,
-            });
+          if (existing) {
+            const kept = ctx.config.config;
+            const differs = [
+              opts.name !== undefined && opts.name !== kept.name ? `name '${kept.name}'` : undefined,
+              opts.cli !== undefined && opts.cli !== kept.default_cli
+                ? `default_cli '${kept.default_cli}'`
+                : undefined,
+            ].filter((part) => part !== undefined);
+            if (differs.length > 0) {
+              throw new TinytownError(
+                'CONFIG_INVALID',
+                `${file} already exists with ${differs.join(' and ')}; use --force to overwrite it`,
+                { file },
+              );
+            }
           }
           const name = existing
             ? ctx.config.config.name
             : validateName(opts.name ?? deriveTownName(root), 'town');
+          let defaultsFrom: string | null = null;
           if (!existing) {
-            resolveAgentCli(opts.cli, {});
-            writeFileSync(file, configTemplate(name, opts.cli));
+            const machine = readMachineConfig();
+            const cli = opts.cli ?? machine.default_cli ?? DEFAULT_INIT_CLI;
+            requireKnownClis({ ...machine, default_cli: cli });
+            const applied =
+              (opts.cli === undefined && machine.default_cli !== undefined) ||
+              machine.conductor_cli !== undefined ||
+              Object.keys(machine.agent_clis).length > 0;
+            if (applied) defaultsFrom = machineConfigFile();
+            writeFileSync(file, configTemplate(name, cli, machine));
           }
           const gitignoreUpdated = ensureGitignore(root);
           mkdirSync(townPaths(root).logsDir, { recursive: true });
@@ -182,6 +213,7 @@ export function registerTownCommands(program: Command): void {
               registered,
               redis,
               redis_started: redisStarted,
+              defaults_from: defaultsFrom,
             },
             () => {
               ctx.out.line(
@@ -189,6 +221,7 @@ export function registerTownCommands(program: Command): void {
                   ? `Town '${name}' at ${root} is already initialized; kept its ${CONFIG_FILE_NAME}`
                   : `Initialized town '${name}' at ${root}`,
               );
+              if (defaultsFrom) ctx.out.line(`Took this machine's defaults from ${defaultsFrom}`);
               if (gitignoreUpdated) ctx.out.line('Added .tt to .gitignore');
               ctx.out.line(`Redis: ${redis}${redisStarted ? ' (started)' : ''}`);
               ctx.out.line("Next: 'tt spawn <name>' to create an agent, or 'tt up' to run the whole town");
@@ -259,14 +292,29 @@ export function registerTownCommands(program: Command): void {
   examples(
     program
       .command('config')
-      .description('Show the town’s effective configuration, one key, or set a key in tinytown.toml')
+      .description(
+        'Show the town’s effective configuration, one key, or set a key in tinytown.toml (with --global: this machine’s defaults for new towns)',
+      )
       .argument('[key]', 'dotted key, e.g. agent.idle_timeout_secs')
       .argument('[value]', 'new value (numbers and true/false are typed; JSON for tables)')
+      .option(
+        '-g, --global',
+        `this machine's defaults in ${machineConfigFile()} (default_cli, conductor_cli, agent_clis), which tt init copies into new towns`,
+      )
       .action(
-        act(async (ctx, key: string | undefined, value: string | undefined) => {
-          const loaded = ctx.config;
-          const file = join(loaded.root, CONFIG_FILE_NAME);
+        act(async (ctx, key: string | undefined, value: string | undefined, opts: { global?: boolean }) => {
+          const machine = opts.global === true;
+          const file = machine ? machineConfigFile() : join(ctx.config.root, CONFIG_FILE_NAME);
           if (key === undefined) {
+            if (machine) {
+              const config = readMachineConfig();
+              ctx.out.result({ file, config }, () => {
+                ctx.out.line(`# ${file}${existsSync(file) ? '' : ' (not written yet)'}`);
+                if (existsSync(file)) ctx.out.line(readFileSync(file, 'utf8').trimEnd());
+              });
+              return;
+            }
+            const loaded = ctx.config;
             ctx.out.result(
               { file, source: loaded.source, redis: redactRedisUrl(loaded.redisUrl), config: loaded.config },
               () => {
@@ -278,47 +326,31 @@ export function registerTownCommands(program: Command): void {
             );
             return;
           }
-          const path = key.split('.').filter((part) => part.length > 0);
           if (value === undefined) {
-            const current = getPath(loaded.config, path);
+            const current = getPath(machine ? readMachineConfig() : ctx.config.config, keyPath(key));
             if (current === undefined)
-              throw new TinytownError('CONFIG_INVALID', `Unknown config key '${key}'`, { field: key });
-            ctx.out.result({ key, value: current }, () =>
-              ctx.out.line(
-                typeof current === 'object' && current !== null
-                  ? stringify(current as Record<string, unknown>)
-                  : String(current),
-              ),
-            );
+              throw new TinytownError(
+                'CONFIG_INVALID',
+                machine ? `'${key}' is not set in ${file}` : `Unknown config key '${key}'`,
+                { field: key },
+              );
+            ctx.out.result({ key, value: current }, () => ctx.out.line(formatValue(current)));
             return;
           }
-          if (loaded.source !== 'file')
-            throw new TinytownError('NOT_INITIALIZED', `No ${CONFIG_FILE_NAME} to change at ${loaded.root}`);
-          const raw = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
-          let table: Record<string, unknown> = raw;
-          for (const part of path.slice(0, -1)) {
-            const next = table[part];
-            if (next === undefined) table[part] = {};
-            else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-              throw new TinytownError('CONFIG_INVALID', `'${part}' in ${key} is not a table`, { field: key });
-            }
-            table = table[part] as Record<string, unknown>;
-          }
-          const last = path[path.length - 1];
-          if (last === undefined)
-            throw new TinytownError('CONFIG_INVALID', 'empty config key', { field: 'key' });
-          table[last] = parseValue(value);
-          const parsed = TownConfig.safeParse(raw);
-          if (!parsed.success) {
-            const issue = parsed.error.issues[0];
+          if (machine) readMachineConfig();
+          else if (ctx.config.source !== 'file')
             throw new TinytownError(
-              'CONFIG_INVALID',
-              `Cannot set ${key}: ${issue?.message ?? 'invalid value'}`,
-              { field: key },
+              'NOT_INITIALIZED',
+              `No ${CONFIG_FILE_NAME} to change at ${ctx.config.root}`,
             );
-          }
-          writeFileSync(file, `${stringify(raw)}\n`);
-          ctx.out.result({ key, value: getPath(parsed.data, path), file }, () =>
+          const written = setConfigKey<MachineConfig>(
+            file,
+            machine ? MachineConfig : TownConfig,
+            key,
+            value,
+            requireKnownClis,
+          );
+          ctx.out.result({ key, value: written, file }, () =>
             ctx.out.line(`Set ${key} = ${value} in ${file}`),
           );
         }),
@@ -326,6 +358,8 @@ export function registerTownCommands(program: Command): void {
     'tt config',
     'tt config agent.idle_timeout_secs',
     'tt config agent.auto_claim true',
+    'tt config --global default_cli codex   # every new town starts with codex',
+    `tt config --global agent_clis.my-ai '{"command": "my-ai --yes"}'`,
   );
 
   examples(

@@ -1,0 +1,94 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { TinytownError } from '@tinytown/core';
+import { parse as parseToml, stringify } from 'smol-toml';
+
+/** `tt config` keys are dotted paths into a TOML file: `agent.idle_timeout_secs`, `agent_clis.my-ai`. */
+export function keyPath(key: string): string[] {
+  const path = key.split('.').filter((part) => part.length > 0);
+  if (path.length === 0) throw new TinytownError('CONFIG_INVALID', 'empty config key', { field: 'key' });
+  return path;
+}
+
+export function getPath(object: unknown, path: readonly string[]): unknown {
+  let current: unknown = object;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** A value typed on the command line: true/false and numbers as such, JSON for tables and lists. */
+function parseValue(text: string): Json {
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^[[{]/.test(text.trim())) {
+    try {
+      return JSON.parse(text) as Json;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** A config value as `tt config <key>` prints it: tables as TOML, anything else as text. */
+export function formatValue(value: unknown): string {
+  return typeof value === 'object' && value !== null
+    ? stringify(value as Record<string, unknown>)
+    : String(value);
+}
+
+/** The zod schema of a whole config file (only what setting a key needs of it). */
+interface ConfigSchema {
+  safeParse(
+    input: unknown,
+  ):
+    | { success: true; data: unknown }
+    | { success: false; error: { issues: readonly { message: string; path: readonly PropertyKey[] }[] } };
+}
+
+/**
+ * Sets `key` in the TOML `file` (created when missing) and writes it back only if the whole file still
+ * satisfies `schema` and `check` (which throws to refuse); returns the value as the schema reads it. A
+ * rejected value leaves the file as it was.
+ */
+export function setConfigKey<T>(
+  file: string,
+  schema: ConfigSchema,
+  key: string,
+  value: string,
+  check: (config: T) => void = () => {},
+): unknown {
+  const path = keyPath(key);
+  const raw = (existsSync(file) ? parseToml(readFileSync(file, 'utf8')) : {}) as Record<string, unknown>;
+  let table: Record<string, unknown> = raw;
+  for (const part of path.slice(0, -1)) {
+    const next = table[part];
+    if (next === undefined) table[part] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      throw new TinytownError('CONFIG_INVALID', `'${part}' in ${key} is not a table`, { field: key });
+    }
+    table = table[part] as Record<string, unknown>;
+  }
+  table[path[path.length - 1] as string] = parseValue(value);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    throw new TinytownError(
+      'CONFIG_INVALID',
+      `Cannot set ${key}: ${where}${issue?.message ?? 'invalid value'}`,
+      {
+        field: key,
+      },
+    );
+  }
+  check(parsed.data as T);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${stringify(raw)}\n`);
+  return getPath(parsed.data, path);
+}
