@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TinytownError } from '@tinytown/core';
-import { parse as parseToml, stringify } from 'smol-toml';
+import { stringify } from 'smol-toml';
+import { readTomlFile } from './toml-file.js';
 
 /** `tt config` keys are dotted paths into a TOML file: `agent.idle_timeout_secs`, `agent_clis.my-ai`. */
 export function keyPath(key: string): string[] {
@@ -64,7 +65,7 @@ export function setConfigKey<T>(
   check: (config: T) => void = () => {},
 ): unknown {
   const path = keyPath(key);
-  const raw = (existsSync(file) ? parseToml(readFileSync(file, 'utf8')) : {}) as Record<string, unknown>;
+  const raw = existsSync(file) ? readTomlFile(file) : {};
   let table: Record<string, unknown> = raw;
   for (const part of path.slice(0, -1)) {
     const next = table[part];

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MachineConfig, TinytownError } from '@tinytown/core';
-import { parse as parseToml } from 'smol-toml';
 import { ttHome } from './registry.js';
+import { readTomlFile } from './toml-file.js';
 
 /** `~/.tt/config.toml` (under `TT_HOME` when set): this user's defaults for new towns. */
 export const machineConfigFile = (): string => join(ttHome(), 'config.toml');
@@ -11,17 +11,7 @@ export const machineConfigFile = (): string => join(ttHome(), 'config.toml');
 export function readMachineConfig(): MachineConfig {
   const file = machineConfigFile();
   if (!existsSync(file)) return MachineConfig.parse({});
-  let raw: unknown;
-  try {
-    raw = parseToml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new TinytownError(
-      'CONFIG_INVALID',
-      `Cannot parse ${file}: ${error instanceof Error ? error.message : String(error)}`,
-      { file },
-    );
-  }
-  const parsed = MachineConfig.safeParse(raw);
+  const parsed = MachineConfig.safeParse(readTomlFile(file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'config';

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { TinytownError } from '@tinytown/core';
-import { parse, stringify } from 'smol-toml';
+import { stringify } from 'smol-toml';
+import { readTomlFile } from './toml-file.js';
 
 export interface RegisteredTown {
   name: string;
@@ -19,16 +19,7 @@ export const registryFile = () => join(ttHome(), 'towns.toml');
 export function readRegistry(): RegisteredTown[] {
   const file = registryFile();
   if (!existsSync(file)) return [];
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new TinytownError(
-      'CONFIG_INVALID',
-      `Cannot parse ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  const towns = (raw as { towns?: unknown }).towns;
+  const towns = readTomlFile(file).towns;
   if (!Array.isArray(towns)) return [];
   return towns
     .filter((entry): entry is { name: unknown; path: unknown } => typeof entry === 'object' && entry !== null)

@@ -211,6 +211,12 @@ describe('tt config --global', () => {
       expect(init.code).toBe(1);
       expect(init.stderr.trim()).toMatch(/config\.toml: .*max_agents/);
       expect(existsSync(join(scratch, 'tinytown.toml'))).toBe(false);
+      // A file that is not TOML at all is named too, and setting a key leaves it as it was.
+      writeFileSync(join(home, 'config.toml'), 'default_cli = [\n');
+      const set = await runTt(['config', '--global', 'default_cli', 'codex'], { cwd: scratch, env });
+      expect(set.code).toBe(1);
+      expect(set.stderr).toMatch(/^tt: error: Cannot parse .*config\.toml: /);
+      expect(readFileSync(join(home, 'config.toml'), 'utf8')).toBe('default_cli = [\n');
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
