@@ -89,6 +89,12 @@ describe('--json output of every data command', () => {
       counts: { task: 1, query: 1, info: 0, ack: 0 },
     });
     expect(inbox.messages.map((m) => m.type)).toEqual(['query', 'task_assign']);
+    // For people, a task_assign names its task by id start and description, as the agent's prompt will.
+    const text = await t.tt('inbox', 'alice');
+    expect(text.stdout.split('\n').slice(1, 3)).toEqual([
+      '  🚨 [Q] query: Which DB?',
+      `  [T] task_assign ${assigned.task.id.slice(0, 8)}: Build the API`,
+    ]);
     const all = await t.json<{ inboxes: { agent: { name: string } }[]; total_actionable: number }>(
       'inbox',
       '--all',

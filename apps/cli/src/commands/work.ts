@@ -69,11 +69,30 @@ function parseState(value: string): TaskState {
   return lower as TaskState;
 }
 
-function messageLine(message: Message): string {
+/**
+ * One inbox line. A task_assign message holds only its task's id, so the line names the task by its
+ * description (from `descriptions`) as the agent's prompt will.
+ */
+function messageLine(message: Message, descriptions: ReadonlyMap<string, string> = new Map()): string {
   const tag = { task: '[T]', query: '[Q]', informational: '[I]', confirmation: '[C]', other: '[!]' }[
     categorizeMessage(message)
   ];
-  return `${message.urgent ? '🚨 ' : ''}${tag} ${truncate(summarizeMessage(message, 120), 120)}`;
+  const description = message.type === 'task_assign' ? descriptions.get(message.task_id) : undefined;
+  const summary =
+    message.type === 'task_assign' && description !== undefined
+      ? `task_assign ${message.task_id.slice(0, 8)}: ${description}`
+      : summarizeMessage(message, 120);
+  return `${message.urgent ? '🚨 ' : ''}${tag} ${truncate(summary, 120)}`;
+}
+
+/** The descriptions of the tasks that `messages` assign, in one round trip. */
+async function assignedTaskDescriptions(
+  town: Town,
+  messages: readonly Message[],
+): Promise<Map<string, string>> {
+  const ids = messages.flatMap((message) => (message.type === 'task_assign' ? [message.task_id] : []));
+  const tasks = await town.tasks.getMany([...new Set(ids)]);
+  return new Map(tasks.map((task) => [task.id, task.description]));
 }
 
 function eventLine(event: TownEvent, names: Map<string, string>): string {
@@ -165,6 +184,12 @@ export function registerWorkCommands(program: Command): void {
               (sum, view) => sum + view.messages.filter(isActionable).length,
               0,
             );
+            const descriptions = ctx.out.json
+              ? new Map<string, string>()
+              : await assignedTaskDescriptions(
+                  town,
+                  inboxes.flatMap((view) => view.messages.slice(0, 5)),
+                );
             ctx.out.result({ inboxes, total_actionable: actionable }, () => {
               if (inboxes.length === 0) ctx.out.line('No pending messages.');
               for (const view of inboxes) {
@@ -172,7 +197,8 @@ export function registerWorkCommands(program: Command): void {
                 ctx.out.line(
                   `${ctx.out.paint('bold', view.agent.name)}: ${view.total} queued, ${view.inflight} in a round (T:${c.task} Q:${c.query} I:${c.info} C:${c.ack})`,
                 );
-                for (const message of view.messages.slice(0, 5)) ctx.out.line(`  ${messageLine(message)}`);
+                for (const message of view.messages.slice(0, 5))
+                  ctx.out.line(`  ${messageLine(message, descriptions)}`);
                 if (view.messages.length > 5) ctx.out.line(`  …plus ${view.total - 5} more`);
               }
               ctx.out.line(`Total: ${actionable} actionable message(s)`);
@@ -188,12 +214,16 @@ export function registerWorkCommands(program: Command): void {
           }
           const view = await town.messages.peek(target);
           const doc = { ...view, counts: countMessages(view.messages) };
+          const descriptions = ctx.out.json
+            ? new Map<string, string>()
+            : await assignedTaskDescriptions(town, view.messages.slice(0, 20));
           ctx.out.result(doc, () => {
             const c = doc.counts;
             ctx.out.line(
               `Inbox of ${view.agent.name}: ${view.total} queued (${view.urgent} urgent), ${view.inflight} in a round; T:${c.task} Q:${c.query} I:${c.info} C:${c.ack}`,
             );
-            for (const message of view.messages.slice(0, 20)) ctx.out.line(`  ${messageLine(message)}`);
+            for (const message of view.messages.slice(0, 20))
+              ctx.out.line(`  ${messageLine(message, descriptions)}`);
             if (view.messages.length > 20) ctx.out.line(`  …plus ${view.total - 20} more`);
           });
         }),
