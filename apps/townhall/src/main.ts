@@ -26,6 +26,12 @@ openapi      Print the OpenAPI 3.1 document the server serves at /openapi.json (
 Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests, close Redis, exit 0.
 `;
 
+const KEYS_HELP = `Usage: townhall keys create --scopes <s1,s2> [--name <name>]
+
+Prints a new API key (once) and the lines that enable it in tinytown.toml or the environment.
+Scopes: ${SCOPES.join(', ')} (admin implies all). --name labels the key (default: key-<date>).
+`;
+
 const VERSION = '0.1.0';
 
 function fail(message: string, code = 2): never {
@@ -40,7 +46,7 @@ async function keysCreate(argv: string[]): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('Usage: townhall keys create --scopes town.read,town.write [--name <name>]\n');
+    process.stdout.write(KEYS_HELP);
     return;
   }
   if (!values.scopes) fail(`--scopes is required (any of ${SCOPES.join(', ')})`);
@@ -149,7 +155,15 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'keys') {
     const [sub, ...args] = rest_;
     if (sub === 'create') return keysCreate(args);
-    fail(`unknown keys command '${sub ?? ''}'; try 'townhall keys create --scopes town.read'`);
+    if (sub === '--help' || sub === '-h' || sub === 'help') {
+      process.stdout.write(KEYS_HELP);
+      return;
+    }
+    fail(
+      sub === undefined
+        ? `keys: name a command; try 'townhall keys create --scopes town.read'`
+        : `unknown keys command '${sub}'; try 'townhall keys create --scopes town.read'`,
+    );
   }
   if (command === 'openapi') return openapi(rest_);
   if (command === 'rest') return rest(rest_);

@@ -94,6 +94,18 @@ describe('the townhall bin', () => {
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("unknown scope 'everything'");
+    for (const args of [
+      ['keys', '--help'],
+      ['keys', 'create', '--help'],
+    ]) {
+      const keysHelp = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+      expect(keysHelp.status, args.join(' ')).toBe(0);
+      expect(keysHelp.stdout).toMatch(/^Usage: townhall keys create --scopes/);
+      expect(keysHelp.stdout).toContain('town.read, town.write, agent.manage, admin');
+    }
+    const bare = spawnSync(process.execPath, [BIN, 'keys'], { encoding: 'utf8' });
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toMatch(/^townhall: keys: name a command; try 'townhall keys create/);
   });
 
   it('says how to set a town up when there is none, and refuses an open non-loopback bind', () => {
