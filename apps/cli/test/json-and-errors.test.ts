@@ -203,6 +203,15 @@ describe('--json output of every data command', () => {
       timed_out: false,
       agent: { state: 'stopped' },
     });
+    // A stopped agent whose CLI is no longer installed stays stopped.
+    const echo = await t.json<{ value: unknown }>('config', 'agent_clis.echo');
+    await t.json('config', 'agent_clis.echo', JSON.stringify({ command: 'tinytown-no-such-ai' }));
+    const refused = await t.tt('restart', 'alice');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/The 'echo' CLI is not installed here/);
+    const roster = await t.json<{ agents: Agent[] }>('list');
+    expect(roster.agents.find((agent) => agent.name === 'alice')?.state).toBe('stopped');
+    await t.json('config', 'agent_clis.echo', JSON.stringify(echo.value));
     const restarted = await t.json<{ agent: Agent; pid: number }>('restart', 'alice', '--max-rounds', '1');
     expect(restarted.agent.state).toBe('starting');
     expect(await t.json('wait', 'alice', '--timeout', '30')).toMatchObject({ timed_out: false });
@@ -284,6 +293,21 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['spawn', 'carol', '--cli', 'echo'], 1, /already exists/);
     await expectFailure(['spawn', 'conductor'], 1, /reserved/);
     await expectFailure(['spawn', 'dave', '--cli', 'no-such-ai'], 1, /Unknown agent CLI/);
+    // A CLI that is configured but not installed is refused before the agent exists.
+    await t.json('config', 'agent_clis.uninstalled', JSON.stringify({ command: 'tinytown-no-such-ai --go' }));
+    await expectFailure(
+      ['spawn', 'dave', '--cli', 'uninstalled'],
+      1,
+      /The 'uninstalled' CLI is not installed here: no executable 'tinytown-no-such-ai' on PATH/,
+    );
+    expect((await t.json<{ agents: Agent[] }>('list')).agents.map((agent) => agent.name)).not.toContain(
+      'dave',
+    );
+    await expectFailure(
+      ['conductor', '--cli', 'uninstalled'],
+      1,
+      /^tt: error: The 'uninstalled' CLI is not installed here/,
+    );
     await expectFailure(['init', '--name', 'elsewhere'], 1, /already exists with name '.*'; use --force/);
     await expectFailure(
       ['init', '--cli', 'codex'],

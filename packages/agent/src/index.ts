@@ -1,4 +1,5 @@
 export * from './backlog-match.js';
+export * from './cli-executable.js';
 export * from './command-words.js';
 export * from './markdown.js';
 export * from './presets.js';

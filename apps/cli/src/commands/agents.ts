@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveAgentCli, runAgentLoop } from '@tinytown/agent';
+import { requireInstalledCli, resolveAgentCli, runAgentLoop } from '@tinytown/agent';
 import {
   type Agent,
   agentShortId,
@@ -11,6 +11,7 @@ import {
   type Message,
   type Task,
   TinytownError,
+  validateName,
 } from '@tinytown/core';
 import type { AgentWithQueues, Town } from '@tinytown/store';
 import { type Command, Option } from 'commander';
@@ -184,6 +185,12 @@ async function statusDocument(town: Town, ctx: CliContext, options: { deep?: boo
   };
 }
 
+/** The agent CLI `cli` names, refused when unknown or when its program is not installed on this machine. */
+function requireRunnableCli(ctx: CliContext, cli: string): void {
+  const { config, root } = ctx.config;
+  requireInstalledCli(resolveAgentCli(cli, config.agent_clis), { townRoot: root });
+}
+
 export function registerAgentCommands(program: Command): void {
   examples(
     program
@@ -212,8 +219,9 @@ export function registerAgentCommands(program: Command): void {
           ) => {
             const config = ctx.config.config;
             const cli = opts.cli ?? config.default_cli;
-            // Refuse an unknown CLI before anything is written.
-            resolveAgentCli(cli, config.agent_clis);
+            // Refuse a bad name, or an unknown or missing CLI, before anything is written.
+            validateName(name, 'agent');
+            requireRunnableCli(ctx, cli);
             const maxRounds =
               opts.maxRounds === undefined ? undefined : parsePositiveInt(opts.maxRounds, 'max-rounds');
             await ctx.ensureLocalRedis();
@@ -404,6 +412,7 @@ export function registerAgentCommands(program: Command): void {
             opts.maxRounds === undefined ? undefined : parsePositiveInt(opts.maxRounds, 'max-rounds');
           await ctx.ensureLocalRedis();
           const town = await ctx.town();
+          requireRunnableCli(ctx, (await town.agents.resolve(ref)).cli);
           const { agent } = await town.agents.restart(ref);
           if (opts.foreground) {
             const result = await runLoopHere(ctx, town, agent, maxRounds);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI_PRESETS, splitCommandLine } from '@tinytown/agent';
+import { CLI_PRESETS, requireInstalledCli, splitCommandLine } from '@tinytown/agent';
 import {
   type AgentCliConfig,
   agentStateLabel,
@@ -170,8 +170,9 @@ export function registerConductorCommand(program: Command): void {
           };
           delete env.TINYTOWN_AGENT_ID;
           delete env.TINYTOWN_AGENT_NAME;
-          ctx.out.note(`Starting the conductor with ${cli} (briefing: ${contextFile})`);
           const [command, ...args] = argv as [string, ...string[]];
+          requireInstalledCli({ name: cli, argv, env: {}, workdir: undefined }, { townRoot: root, env });
+          ctx.out.note(`Starting the conductor with ${cli} (briefing: ${contextFile})`);
           const code = await new Promise<number>((resolve, reject) => {
             const child = spawn(command, args, { cwd: root, env, stdio: 'inherit' });
             child.once('error', (error) =>
