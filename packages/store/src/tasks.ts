@@ -150,9 +150,14 @@ export class Tasks {
     return open.length === 1 ? open[0]! : null;
   }
 
-  /** The agent starts working on the task: it becomes running and the agent's current task. */
+  /**
+   * The agent starts working on the task: it becomes running and the agent's current task. Only an
+   * assigned task can be started this way: a pending one has no agent, and would run owned by nobody
+   * (out of reach of leases and reclaims) while its id stayed on the backlog. Backlog tasks are claimed
+   * and started in one step with `backlog.claimNext(agent, …, { start: true })`.
+   */
   start(id: string): Promise<Task> {
-    return this.move(id, 'running', { agent_effect: 'start' });
+    return this.move(id, 'running', { agent_effect: 'start', from: ['assigned'] });
   }
 
   complete(id: string, result?: string): Promise<Task> {

@@ -68,6 +68,25 @@ describe('leases and recovery', () => {
     expect(await town.agents.heartbeat(agent.id)).toEqual({ state: 'stopped', stopRequested: 'kill' });
   });
 
+  it('a start that comes after the task was reclaimed to the backlog is refused; the task stays claimable', async () => {
+    const { town } = ctx;
+    const slow = await town.agents.register({ name: 'slow', cli: 'claude' });
+    const task = await town.backlog.add('the job');
+    await town.backlog.claimNext(slow.id);
+    // Its runtime saw the task assigned to it, then froze past its lease before starting it.
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
+    await sleep(300);
+    expect((await town.recovery.recover()).recovered.map((a) => a.id)).toEqual([slow.id]);
+    await town.recovery.reclaim({ toBacklog: true, from: 'slow' });
+
+    // Were it let through, the task would run owned by nobody: no lease, no reclaim, no orphan listing.
+    await expect(town.tasks.start(task.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+    expect(await town.tasks.get(task.id)).toMatchObject({ state: 'pending', assigned_to: null });
+    const heir = await town.agents.register({ name: 'heir', cli: 'claude' });
+    const claimed = await town.backlog.claimNext(heir.id, undefined, { start: true });
+    expect(claimed?.task).toMatchObject({ id: task.id, state: 'running', assigned_to: heir.id });
+  });
+
   it('reclaim without a destination only lists; with one it moves the work', async () => {
     const { town } = ctx;
     const dead = await town.agents.register({ name: 'dead', cli: 'claude' });
