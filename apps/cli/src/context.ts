@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type Agent, isUuid, TinytownError } from '@tinytown/core';
 import {
+  type ActingAgent,
   type LoadedTownConfig,
   loadTownConfig,
   redactRedisUrl,
@@ -106,6 +107,18 @@ export async function selfAgent(town: Town): Promise<Agent | undefined> {
   const name = process.env.TINYTOWN_AGENT_NAME?.trim();
   if (name) return town.agents.resolve(name).catch(() => undefined);
   return undefined;
+}
+
+/**
+ * Inside an agent's round, the agent acts on its tasks under its own name: a completion from a round
+ * whose agent was recovered meanwhile is refused instead of ending the task's next holder's run. A
+ * person at a terminal acts on the town as a whole.
+ */
+export function actingAgent(): ActingAgent {
+  const id = process.env.TINYTOWN_AGENT_ID?.trim();
+  if (id && isUuid(id)) return { by: id };
+  const name = process.env.TINYTOWN_AGENT_NAME?.trim();
+  return name ? { by: name } : {};
 }
 
 /** The agent a command is about: the argument, else the agent running `tt`. */

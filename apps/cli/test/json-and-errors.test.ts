@@ -364,8 +364,18 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));
     await expectFailure(['task', 'complete', task.id], 1, /cannot become completed/);
+    // Inside a round, tt acts as the round's agent: once carol is stopped (killed, or recovered when its
+    // lease lapsed) its late completion is refused, and a person can still finish the task by hand.
+    const { task: late } = await t.json<{ task: Task }>('backlog', 'add', 'late by carol');
+    await t.json('backlog', 'claim', late.id.slice(0, 8), 'carol');
+    const carol = (await t.json<{ agents: Agent[] }>('list')).agents.find((agent) => agent.name === 'carol');
     await t.json('kill', 'carol');
     await expectFailure(['interrupt', 'carol'], 1);
+    const asCarol = { ...t.env, TINYTOWN_AGENT_ID: carol?.id, TINYTOWN_AGENT_NAME: 'carol' };
+    await expectFailure(['task', 'complete', late.id], 1, /^tt: error: Agent carol is stopped/, asCarol);
+    await expectFailure(['task', 'fail', late.id], 1, /^tt: error: Agent carol is stopped/, asCarol);
+    expect((await t.json<{ task: Task }>('task', 'show', late.id)).task.state).toBe('assigned');
+    expect((await t.json<{ task: Task }>('task', 'complete', late.id)).task.state).toBe('completed');
   });
 
   it('except when its reader stops reading early (tt … | head): that ends it quietly', async () => {

@@ -219,6 +219,41 @@ describe('townhall routes', () => {
     );
   });
 
+  it('fences a completion or failure sent on behalf of an agent', async () => {
+    const worker = await h.town.agents.register({ name: 'worker', cli: 'claude' });
+    const other = await h.town.agents.register({ name: 'other', cli: 'claude' });
+    const mine = await h.town.tasks.assign('worker', 'mine');
+    const theirs = await h.town.tasks.assign('other', 'theirs');
+    // Not the agent's task: 409, and the task is untouched.
+    const refused = await api('POST', `/v1/tasks/${theirs.task.id}/complete`, { agent: 'worker' });
+    expectProblem(refused, 409, 'INVALID_TRANSITION');
+    expect(refused.json.detail).toBe(`Task ${theirs.task.id} is no longer assigned to worker`);
+    expectProblem(
+      await api('POST', `/v1/tasks/${theirs.task.id}/fail`, { agent: worker.id, error: 'x' }),
+      409,
+      'INVALID_TRANSITION',
+    );
+    expectProblem(
+      await api('POST', `/v1/tasks/${mine.task.id}/complete`, { agent: 'ghost' }),
+      404,
+      'AGENT_NOT_FOUND',
+    );
+    expectProblem(
+      await api('POST', `/v1/tasks/${mine.task.id}/complete`, { agent: '  ' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    // An agent that was stopped (killed, or recovered when its lease lapsed) acts no more.
+    await h.town.agents.kill(other.id);
+    const late = await api('POST', `/v1/tasks/${theirs.task.id}/complete`, { agent: 'other' });
+    expectProblem(late, 409, 'INVALID_TRANSITION');
+    expect(late.json.detail).toMatch(/^Agent other is stopped/);
+    expect((await h.town.tasks.get(theirs.task.id)).state).toBe('assigned');
+    // Its own task, live: done.
+    const done = await api('POST', `/v1/tasks/${mine.task.id}/complete`, { agent: 'worker', result: 'ok' });
+    expect(done.json).toMatchObject({ state: 'completed', result: 'ok' });
+  });
+
   it('runs the backlog: add, list, claim, assign-all, remove', async () => {
     const agent = await h.town.agents.register({ name: 'worker', cli: 'claude' });
     const added = await api('POST', '/v1/backlog', { description: 'first', tags: ['api', ' db '] });

@@ -353,7 +353,7 @@ export class AgentLoop {
       const task = records.find((record) => record.id === id);
       if (!task || task.assigned_to !== this.id || task.state !== 'assigned') continue;
       try {
-        tasks.set(id, await this.town.tasks.start(id));
+        tasks.set(id, await this.town.tasks.start(id, { by: this.id }));
         started = id;
         break;
       } catch (caught) {
@@ -468,7 +468,8 @@ export class AgentLoop {
   private async unstart(taskId: string): Promise<void> {
     try {
       const task = await this.town.tasks.get(taskId);
-      if (task.state === 'running' && !isTerminalTaskState(task.state)) await this.town.tasks.unstart(taskId);
+      if (task.state === 'running' && !isTerminalTaskState(task.state))
+        await this.town.tasks.unstart(taskId, { by: this.id });
     } catch (caught) {
       if (!(caught instanceof TinytownError)) throw caught;
     }

@@ -52,5 +52,5 @@ export {
   importTown,
   type TownSnapshot,
 } from './snapshot.js';
-export { type AssignResult, Tasks } from './tasks.js';
+export { type ActingAgent, type AssignResult, Tasks } from './tasks.js';
 export { type ConnectTownOptions, Town } from './town.js';

@@ -1,5 +1,6 @@
 import {
   isTerminalTaskState,
+  isUuid,
   newId,
   parseId,
   parseTags,
@@ -20,6 +21,19 @@ import { taskAssignMessage } from './message-factory.js';
 export interface AssignResult {
   task: Task;
   agent: Address;
+}
+
+/**
+ * Who acts on a task, when an agent does. With `by`, any change is refused (INVALID_TRANSITION) unless
+ * the task is still that agent's, and a start, completion or failure also needs the agent to be live: a
+ * late acknowledgement from an agent whose lease lapsed (recovered, its work handed on) can neither end
+ * another agent's run nor finish work that went back to the queues. Giving a task back (unstart,
+ * requeue) stays allowed to a stopped agent while the task is its own. Without `by`, the caller is a
+ * person or a tool acting on the town, and only the task's state is checked.
+ */
+export interface ActingAgent {
+  /** The agent's id or name. */
+  by?: string;
 }
 
 /** A script's reply holding a task hash (HGETALL form) as a Task. */
@@ -156,31 +170,36 @@ export class Tasks {
    * (out of reach of leases and reclaims) while its id stayed on the backlog. Backlog tasks are claimed
    * and started in one step with `backlog.claimNext(agent, …, { start: true })`.
    */
-  start(id: string): Promise<Task> {
-    return this.move(id, 'running', { agent_effect: 'start', from: ['assigned'] });
+  start(id: string, acting: ActingAgent = {}): Promise<Task> {
+    return this.move(id, 'running', { agent_effect: 'start', from: ['assigned'] }, acting);
   }
 
-  complete(id: string, result?: string): Promise<Task> {
-    return this.move(id, 'completed', { result: result?.trim() || 'Completed' });
+  complete(id: string, result?: string, acting: ActingAgent = {}): Promise<Task> {
+    return this.move(id, 'completed', { result: result?.trim() || 'Completed' }, acting);
   }
 
   /**
    * Completes the task and, in the same step, has its assignee claim and start the oldest backlog task:
    * one round trip per task for a worker that drains the backlog.
    */
-  async completeAndClaimNext(id: string, result?: string): Promise<{ task: Task; next: Task | null }> {
+  async completeAndClaimNext(
+    id: string,
+    result?: string,
+    acting: ActingAgent = {},
+  ): Promise<{ task: Task; next: Task | null }> {
     const [stored, next] = (await this.ctx.run('transitionTask', {
       id: parseId(id, 'task_id'),
       to: 'completed',
       from: statesLeadingTo(TASK_TRANSITIONS, 'completed'),
       result: result?.trim() || 'Completed',
       claim_next: true,
+      ...(await this.fence(acting)),
     })) as [string[], string[] | false];
     return { task: taskFromReply(stored), next: next ? taskFromReply(next) : null };
   }
 
-  fail(id: string, error?: string): Promise<Task> {
-    return this.move(id, 'failed', { result: error?.trim() || 'Failed' });
+  fail(id: string, error?: string, acting: ActingAgent = {}): Promise<Task> {
+    return this.move(id, 'failed', { result: error?.trim() || 'Failed' }, acting);
   }
 
   cancel(id: string, reason?: string): Promise<Task> {
@@ -188,8 +207,13 @@ export class Tasks {
   }
 
   /** Back to the backlog, unassigned. */
-  requeue(id: string, reason?: string): Promise<Task> {
-    return this.move(id, 'pending', { to_backlog: true, event_message: reason ?? 'Requeued to the backlog' });
+  requeue(id: string, reason?: string, acting: ActingAgent = {}): Promise<Task> {
+    return this.move(
+      id,
+      'pending',
+      { to_backlog: true, event_message: reason ?? 'Requeued to the backlog' },
+      acting,
+    );
   }
 
   /** Gives the task to another agent (or back to its own, after a failed round) with a new task_assign. */
@@ -204,18 +228,26 @@ export class Tasks {
   }
 
   /** Puts a task the agent was running back to assigned without a new message (a round failed). */
-  unstart(id: string): Promise<Task> {
-    return this.move(id, 'assigned', { from: ['running'] });
+  unstart(id: string, acting: ActingAgent = {}): Promise<Task> {
+    return this.move(id, 'assigned', { from: ['running'] }, acting);
   }
 
   async delete(id: string, reason?: string): Promise<void> {
     await this.ctx.run('deleteTask', { id: parseId(id, 'task_id'), reason });
   }
 
+  /** The transition script's `by`: the acting agent's id (a name costs one lookup; an id none). */
+  private async fence(acting: ActingAgent): Promise<{ by?: string }> {
+    if (acting.by === undefined) return {};
+    const ref = requireText(acting.by, 'by').trim();
+    return { by: isUuid(ref) ? ref.toLowerCase() : (await this.agents.resolve(ref)).id };
+  }
+
   private async move(
     id: string,
     to: TaskState,
     extra: Record<string, unknown> & { from?: TaskState[] },
+    acting: ActingAgent = {},
   ): Promise<Task> {
     const taskId = parseId(id, 'task_id');
     const { from, ...rest } = extra;
@@ -224,6 +256,7 @@ export class Tasks {
       to,
       from: from ?? statesLeadingTo(TASK_TRANSITIONS, to),
       ...rest,
+      ...(await this.fence(acting)),
     })) as [string[], string[] | false];
     return taskFromReply(stored);
   }

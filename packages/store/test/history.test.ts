@@ -3,7 +3,7 @@ import { isTinytownError, TERMINAL_AGENT_STATES, type TownEvent } from '@tinytow
 import { useTestRedis } from '@tinytown/testkit';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type StoreSettings, Town, townKeys } from '../src/index.js';
+import { type ActingAgent, type StoreSettings, Town, townKeys } from '../src/index.js';
 import {
   checkHistory,
   checkStoreState,
@@ -95,6 +95,8 @@ class Life {
   private held: { taskId: string; fromRound: boolean } | null = null;
   /** A restarted life first looks for its own tasks: recovery set them back to assigned, unannounced. */
   private lookForOwn: boolean;
+  /** It acts on tasks as its agent, as the runtime and `tt task complete` inside a round do. */
+  private readonly acting: ActingAgent;
   readonly finished: Promise<void>;
 
   constructor(
@@ -105,6 +107,7 @@ class Life {
     private readonly rng: Rng,
   ) {
     this.lookForOwn = life > 0;
+    this.acting = { by: agentId };
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.finished = this.loop();
   }
@@ -160,7 +163,7 @@ class Life {
   }
 
   private async start(taskId: string): Promise<boolean> {
-    return (await this.op('start', taskId, () => this.town.tasks.start(taskId))) !== undefined;
+    return (await this.op('start', taskId, () => this.town.tasks.start(taskId, this.acting))) !== undefined;
   }
 
   private async findWork(): Promise<void> {
@@ -233,19 +236,21 @@ class Life {
     }
     let next: string | null = null;
     if (choice < 0.62) {
-      await this.op('complete', taskId, () => town.tasks.complete(taskId, `done by ${this.agentId}`));
+      await this.op('complete', taskId, () =>
+        town.tasks.complete(taskId, `done by ${this.agentId}`, this.acting),
+      );
     } else if (choice < 0.75) {
       const result = await this.op(
         'complete_next',
         taskId,
-        () => town.tasks.completeAndClaimNext(taskId),
+        () => town.tasks.completeAndClaimNext(taskId, undefined, this.acting),
         (done) => ({ taskId, nextTaskId: done.next?.id ?? null }),
       );
       next = result?.next?.id ?? null;
     } else if (choice < 0.87) {
-      await this.op('fail', taskId, () => town.tasks.fail(taskId, 'it broke'));
+      await this.op('fail', taskId, () => town.tasks.fail(taskId, 'it broke', this.acting));
     } else {
-      await this.op('release', taskId, () => town.tasks.requeue(taskId, 'released'));
+      await this.op('release', taskId, () => town.tasks.requeue(taskId, 'released', this.acting));
     }
     // Done or refused (the task had moved on without this agent), it is out of this agent's hands.
     if (held.fromRound) await this.call(() => town.messages.settleRound(this.agentId));
@@ -451,6 +456,9 @@ describe('history of leases, crashes and recovery', () => {
       'quiescent',
     );
     expect(atRestStore.violations, summary).toEqual([]);
+    // Acting as their agents, recovered lives could not finish, fail or start anything late.
+    expect(chaosReport.stats.lateAcksAccepted, summary).toBe(0);
+    expect(chaosReport.stats.startsUnderStoppedAgent, summary).toBe(0);
     // The run did what it is for (the odds of no kill or stall in it are below one in a million).
     expect(chaosReport.stats.recoveries, summary).toBeGreaterThan(0);
     expect(chaosReport.stats.completed, summary).toBeGreaterThan(0);
@@ -497,51 +505,60 @@ describe('history of leases, crashes and recovery', () => {
   });
 
   /**
-   * What the store does with a late acknowledgement, pinned down: completions carry no agent and no
-   * lease, so one from a recovered agent is refused only when the task has already moved past it (done,
-   * or back on the backlog). The random run above counts these (lateAcksAccepted and
-   * lateAcksEndingAnotherRun); when completions are fenced, this test is the one to turn around.
+   * The fence the random run relies on, case by case: an agent acting on a task (`by`) must still hold
+   * it and still be live. A person or tool (no `by`) acts on the town and is only held to the task's state.
    */
-  it('a late completion from a recovered agent is refused once the task is finished or back on the backlog, and accepted otherwise', async () => {
+  it('refuses late acknowledgements from a recovered agent, changing nothing, while a person can still finish its work', async () => {
     const town = await connect();
     const zombie = await town.agents.register({ name: 'zombie', cli: 'claude' });
-    const [kept, requeued, finished] = await town.backlog.addMany([
+    const [kept, handedOn, other] = await town.backlog.addMany([
       { description: 'kept by the zombie' },
-      { description: 'requeued' },
-      { description: 'finished by another' },
+      { description: 'handed on' },
+      { description: 'also handed on' },
     ]);
     for (let i = 0; i < 3; i++) await town.backlog.claimNext(zombie.id, undefined, { start: true });
     await sleep(LEASE_MS + 50);
     expect((await town.recovery.recover()).recovered.map((agent) => agent.id)).toEqual([zombie.id]);
 
-    // Still assigned to the stopped zombie, nobody else holds it: its late completion goes through.
-    expect(await town.tasks.complete(kept!.id, 'late')).toMatchObject({ state: 'completed' });
+    // Recovered: stopped, its runs back to assigned. Nothing it does late goes through.
+    const asZombie: ActingAgent = { by: zombie.id };
+    const stopped = {
+      code: 'INVALID_TRANSITION',
+      message: expect.stringMatching(/^Agent zombie is stopped/),
+    };
+    await expect(town.tasks.complete(kept!.id, 'late', asZombie)).rejects.toMatchObject(stopped);
+    await expect(town.tasks.completeAndClaimNext(kept!.id, 'late', asZombie)).rejects.toMatchObject(stopped);
+    await expect(town.tasks.fail(kept!.id, 'late', asZombie)).rejects.toMatchObject(stopped);
+    await expect(town.tasks.start(kept!.id, asZombie)).rejects.toMatchObject(stopped);
+    expect(await town.tasks.get(kept!.id)).toMatchObject({ state: 'assigned', assigned_to: zombie.id });
+    // A person may still finish it by hand.
+    expect(await town.tasks.complete(kept!.id, 'by hand')).toMatchObject({ state: 'completed' });
 
     await town.recovery.reclaim({ toBacklog: true, from: 'zombie' });
-    // (In no particular order: reclaim walks the agent's task set.)
-    expect((await town.backlog.list()).map((task) => task.id).sort()).toEqual(
-      [requeued!.id, finished!.id].sort(),
-    );
-    await expect(town.tasks.complete(requeued!.id, 'late')).rejects.toMatchObject({
-      code: 'INVALID_TRANSITION',
-    });
-
     const heir = await town.agents.register({ name: 'heir', cli: 'claude' });
     await town.backlog.claimNext(heir.id, undefined, { start: true });
     await town.backlog.claimNext(heir.id, undefined, { start: true });
-    // The heir is running both; the zombie's late completion of one ends the heir's run…
-    expect(await town.tasks.complete(requeued!.id, 'late')).toMatchObject({
+    // Restarted, the zombie is live again, but the runs it lost are the heir's now.
+    await town.agents.restart(zombie.id);
+    const notItsOwn = {
+      code: 'INVALID_TRANSITION',
+      message: `Task ${handedOn!.id} is no longer assigned to zombie`,
+    };
+    await expect(town.tasks.complete(handedOn!.id, 'late', asZombie)).rejects.toMatchObject(notItsOwn);
+    await expect(town.tasks.unstart(handedOn!.id, asZombie)).rejects.toMatchObject(notItsOwn);
+    await expect(town.tasks.requeue(handedOn!.id, 'late', asZombie)).rejects.toMatchObject(notItsOwn);
+    for (const task of [handedOn!, other!]) {
+      expect(await town.tasks.get(task.id)).toMatchObject({ state: 'running', assigned_to: heir.id });
+    }
+    await expect(town.tasks.complete(handedOn!.id, 'x', { by: 'nobody' })).rejects.toMatchObject({
+      code: 'AGENT_NOT_FOUND',
+    });
+
+    // The heir finishes its own, by id or by name.
+    expect(await town.tasks.complete(handedOn!.id, 'by the heir', { by: 'heir' })).toMatchObject({
       state: 'completed',
-      assigned_to: heir.id,
+      result: 'by the heir',
     });
-    await expect(town.tasks.complete(requeued!.id, 'by the heir')).rejects.toMatchObject({
-      code: 'INVALID_TRANSITION',
-    });
-    // …but a task that is finished stays finished, with the result it got.
-    await town.tasks.complete(finished!.id, 'by the heir');
-    await expect(town.tasks.complete(finished!.id, 'late')).rejects.toMatchObject({
-      code: 'INVALID_TRANSITION',
-    });
-    expect(await town.tasks.get(finished!.id)).toMatchObject({ state: 'completed', result: 'by the heir' });
+    expect(await town.tasks.fail(other!.id, 'blocked', { by: heir.id })).toMatchObject({ state: 'failed' });
   });
 });

@@ -14,7 +14,7 @@ import {
 import type { Town } from '@tinytown/store';
 import { type Command, Option } from 'commander';
 import { act, examples } from '../action.js';
-import { agentArgOrSelf, type CliContext, parsePositiveInt, selfAgent } from '../context.js';
+import { actingAgent, agentArgOrSelf, type CliContext, parsePositiveInt, selfAgent } from '../context.js';
 import { truncate } from '../output.js';
 import { agentLine, countMessages } from './agents.js';
 
@@ -382,7 +382,7 @@ export function registerWorkCommands(program: Command): void {
       .action(
         act(async (ctx, ref: string, opts: { result?: string }) => {
           const town = await ctx.town();
-          const done = await town.tasks.complete(await town.tasks.resolveId(ref), opts.result);
+          const done = await town.tasks.complete(await town.tasks.resolveId(ref), opts.result, actingAgent());
           ctx.out.result({ task: done }, () =>
             ctx.out.line(`Task ${done.id} completed: ${truncate(done.result ?? '', 80)}`),
           );
@@ -399,7 +399,7 @@ export function registerWorkCommands(program: Command): void {
       .action(
         act(async (ctx, ref: string, opts: { reason?: string }) => {
           const town = await ctx.town();
-          const failed = await town.tasks.fail(await town.tasks.resolveId(ref), opts.reason);
+          const failed = await town.tasks.fail(await town.tasks.resolveId(ref), opts.reason, actingAgent());
           ctx.out.result({ task: failed }, () =>
             ctx.out.line(`Task ${failed.id} failed: ${truncate(failed.result ?? '', 80)}`),
           );

@@ -1,3 +1,4 @@
+import type { ActingAgent } from '@tinytown/store';
 import type { App, RouteDeps } from '../context.js';
 import { optionalBody, Task, TaskIdParams } from '../schemas/common.js';
 import {
@@ -10,6 +11,8 @@ import {
   TaskListQuery,
 } from '../schemas/tasks.js';
 import { problems, SECURED } from './shared.js';
+
+const actingAgent = (agent: string | undefined): ActingAgent => (agent === undefined ? {} : { by: agent });
 
 export function taskRoutes(app: App, { town }: RouteDeps): void {
   app.post(
@@ -110,7 +113,8 @@ export function taskRoutes(app: App, { town }: RouteDeps): void {
         response: { 200: Task, ...problems(400, 401, 403, 404, 409, 413, 415) },
       },
     },
-    async (request) => town.tasks.complete(request.params.task_id, request.body?.result),
+    async (request) =>
+      town.tasks.complete(request.params.task_id, request.body?.result, actingAgent(request.body?.agent)),
   );
 
   app.post(
@@ -127,6 +131,7 @@ export function taskRoutes(app: App, { town }: RouteDeps): void {
         response: { 200: Task, ...problems(400, 401, 403, 404, 409, 413, 415) },
       },
     },
-    async (request) => town.tasks.fail(request.params.task_id, request.body?.error),
+    async (request) =>
+      town.tasks.fail(request.params.task_id, request.body?.error, actingAgent(request.body?.agent)),
   );
 }

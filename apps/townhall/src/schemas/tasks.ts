@@ -31,10 +31,20 @@ export const TaskListQuery = z.object({
 
 export const TaskList = z.object({ tasks: z.array(Task), count: z.number().int() }).meta({ id: 'TaskList' });
 
+const ActingAgentField = AgentRef.optional().describe(
+  'The agent acting on its own task (id or name). When given, the change is refused with 409 unless the task is still assigned to it and the agent is live: a late acknowledgement from an agent whose lease lapsed cannot end the run of the task’s next holder. Leave it out to act on the town as a person or tool.',
+);
+
 export const CompleteTaskRequest = z
-  .object({ result: z.string().max(100_000).optional().describe('Outcome; defaults to "Completed"') })
+  .object({
+    result: z.string().max(100_000).optional().describe('Outcome; defaults to "Completed"'),
+    agent: ActingAgentField,
+  })
   .meta({ id: 'CompleteTaskRequest' });
 
 export const FailTaskRequest = z
-  .object({ error: z.string().max(100_000).optional().describe('Why it failed; defaults to "Failed"') })
+  .object({
+    error: z.string().max(100_000).optional().describe('Why it failed; defaults to "Failed"'),
+    agent: ActingAgentField,
+  })
   .meta({ id: 'FailTaskRequest' });

@@ -1407,10 +1407,14 @@ export interface components {
         CompleteTaskRequest: {
             /** @description Outcome; defaults to "Completed" */
             result?: string;
+            /** @description The agent acting on its own task (id or name). When given, the change is refused with 409 unless the task is still assigned to it and the agent is live: a late acknowledgement from an agent whose lease lapsed cannot end the run of the task’s next holder. Leave it out to act on the town as a person or tool. */
+            agent?: string;
         };
         FailTaskRequest: {
             /** @description Why it failed; defaults to "Failed" */
             error?: string;
+            /** @description The agent acting on its own task (id or name). When given, the change is refused with 409 unless the task is still assigned to it and the agent is live: a late acknowledgement from an agent whose lease lapsed cannot end the run of the task’s next holder. Leave it out to act on the town as a person or tool. */
+            agent?: string;
         };
         TownInfo: {
             name: string;

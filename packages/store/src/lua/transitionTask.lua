@@ -11,9 +11,21 @@ if not contains(A.from, task.state) then
     { from = task.state, to = A.to, id = A.id })
 end
 if present(A.assign_to) then ensure_recipient(A.assign_to) end
-if A.require_assignee and task.assigned_to ~= A.require_assignee then
-  fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is not assigned to ' .. A.require_assignee,
-    { id = A.id, assigned_to = task.assigned_to or NULL })
+-- A.by, the acting agent: the task must still be its own, so a late acknowledgement from an agent whose
+-- lease lapsed cannot end or undo the run of the task's next holder; and to start or finish it, the agent
+-- must still be live (giving it back, to assigned or the backlog, is cleanup a stopped agent may do).
+if present(A.by) then
+  local agent = load_agent(A.by)
+  local giving_back = A.to == 'assigned' or A.to == 'pending'
+  if TERMINAL_AGENT[agent.state] and not giving_back then
+    fail('INVALID_TRANSITION', 'Agent ' .. agent.name .. ' is ' .. agent.state ..
+      ': its work went back to the queues, so it can no longer act on task ' .. A.id,
+      { id = A.id, by = A.by, agent_state = agent.state })
+  end
+  if task.assigned_to ~= A.by then
+    fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is no longer assigned to ' .. agent.name,
+      { id = A.id, by = A.by, assigned_to = task.assigned_to or NULL })
+  end
 end
 
 local old = task.state
