@@ -444,18 +444,24 @@ describe('history of leases, crashes and recovery', () => {
     expect(recoveredStore.violations, `${seed}: after recovering everyone`).toEqual([]);
     await keeper.recovery.reclaim({ toBacklog: true });
 
-    const atRest = await history.upToNow(redis.current.client, keys.events);
-    const chaosReport = checkHistory({ taskIds, events: atRest.events, ops: chaos.log.ops });
-    const summary = `${seed}: ${JSON.stringify(chaosReport.stats)}`;
-    expect(atRest.events.length, `${summary}: events missed by the reader`).toBe(atRest.added);
-    expect(chaosReport.violations, summary).toEqual([]);
-    const atRestStore = checkStoreState(
-      await readStoreState(redis.current.client, keys),
-      taskIds,
-      chaosReport.states,
-      'quiescent',
-    );
-    expect(atRestStore.violations, summary).toEqual([]);
+    /** The whole history so far against what callers were told and what Redis holds at `phase`. */
+    const checkpoint = async (phase: 'quiescent' | 'finished') => {
+      const sofar = await history.upToNow(redis.current.client, keys.events);
+      const report = checkHistory({ taskIds, events: sofar.events, ops: chaos.log.ops });
+      const summary = `${seed}: ${JSON.stringify(report.stats)}`;
+      expect(sofar.events.length, `${summary}: events missed by the reader`).toBe(sofar.added);
+      expect(report.violations, summary).toEqual([]);
+      const store = checkStoreState(
+        await readStoreState(redis.current.client, keys),
+        taskIds,
+        report.states,
+        phase,
+      );
+      expect(store.violations, summary).toEqual([]);
+      return { report, store, summary };
+    };
+
+    const { report: chaosReport, store: atRestStore, summary } = await checkpoint('quiescent');
     // Acting as their agents, recovered lives could not finish, fail or start anything late.
     expect(chaosReport.stats.lateAcksAccepted, summary).toBe(0);
     expect(chaosReport.stats.startsUnderStoppedAgent, summary).toBe(0);
@@ -486,18 +492,7 @@ describe('history of leases, crashes and recovery', () => {
       current = done?.next?.id ?? null;
     }
 
-    const atEnd = await history.upToNow(redis.current.client, keys.events);
-    const report = checkHistory({ taskIds, events: atEnd.events, ops: chaos.log.ops });
-    const endSummary = `${seed}: ${JSON.stringify(report.stats)}`;
-    expect(atEnd.events.length, `${endSummary}: events missed by the reader`).toBe(atEnd.added);
-    expect(report.violations, endSummary).toEqual([]);
-    const endStore = checkStoreState(
-      await readStoreState(redis.current.client, keys),
-      taskIds,
-      report.states,
-      'finished',
-    );
-    expect(endStore.violations, endSummary).toEqual([]);
+    const { report, summary: endSummary } = await checkpoint('finished');
     expect(report.stats.completed + report.stats.failed, endSummary).toBe(TASKS);
     if (process.env.TT_HISTORY_VERBOSE) {
       console.info(`${endSummary}; stale backlog ids at rest: ${atRestStore.staleBacklogIds}`);
