@@ -8,13 +8,15 @@ const HELP = `tinytown-worker - the mission dispatcher, watches and the agent le
 
 Usage:
   tinytown-worker [--town <dir>] [--interval <secs>] [--metrics-port <port>] [--metrics-host <addr>]
-                  [--lease <secs>] [--id <name>] [--once]
+                  [--lease <secs>] [--id <name>] [--mission <id>] [--once]
 
 --town          Town directory (tinytown.toml; or TINYTOWN_TOWN and REDIS_URL with no file). Default: .
 --interval      Seconds between dispatcher passes. Default: 5
 --metrics-port  Port of /health and /metrics (0 picks a free one). Default: 9464
 --metrics-host  Address to bind them to. Default: 127.0.0.1
 --lease         Seconds a mission lease lasts without renewal. Default: 30
+--mission       Only this mission (its id, or its first 4+ characters), ticked every pass even when
+                not due; other missions are left to other workers
 --once          Run one dispatcher pass, print what it did, and exit (1 if a mission's tick failed)
 
 GitHub: GITHUB_TOKEN (token), GITHUB_API_URL (base URL, e.g. https://ghe.example.com/api/v3).
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
         'metrics-host': { type: 'string' },
         lease: { type: 'string' },
         id: { type: 'string' },
+        mission: { type: 'string' },
         once: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,12 +69,24 @@ async function main(): Promise<void> {
 
   const loaded = loadTownConfig(str('town') ?? process.cwd());
   const town = await Town.connect({ url: loaded.redisUrl, town: loaded.config.name });
+  const missionRef = str('mission');
+  // Checked now: a worker for a mission that does not exist would tick nothing, quietly, forever.
+  const mission =
+    missionRef === undefined
+      ? undefined
+      : (await town.missions.get(await town.missions.resolveId(missionRef))).id;
   const forge = createGitHubForge({
     token: process.env.GITHUB_TOKEN?.trim() || undefined,
     baseUrl: process.env.GITHUB_API_URL?.trim() || undefined,
   });
   if (values.once) {
-    const { summary, failed } = await runOnePass({ town, forge, id: str('id'), leaseMs: leaseSecs * 1000 });
+    const { summary, failed } = await runOnePass({
+      town,
+      forge,
+      id: str('id'),
+      leaseMs: leaseSecs * 1000,
+      mission,
+    });
     process.stdout.write(`${summary}\n`);
     await town.close();
     process.exitCode = failed > 0 ? 1 : 0;
@@ -85,9 +100,10 @@ async function main(): Promise<void> {
     leaseMs: leaseSecs * 1000,
     metricsPort: port,
     metricsHost: str('metrics-host') ?? '127.0.0.1',
+    mission,
   });
   process.stdout.write(
-    `tinytown-worker ${worker.id} ready at ${worker.url} (town ${town.name}, ${town.redactedUrl}, every ${intervalSecs}s)\n`,
+    `tinytown-worker ${worker.id} ready at ${worker.url} (town ${town.name}${mission ? `, mission ${mission} only` : ''}, ${town.redactedUrl}, every ${intervalSecs}s)\n`,
   );
 
   let signalled = false;

@@ -15,6 +15,8 @@ export interface WorkerOptions {
   metricsPort?: number;
   metricsHost?: string;
   help?: Partial<HelpPolicy>;
+  /** Only this mission's id, ticked every pass whether due or not (see DispatcherOptions.mission). */
+  mission?: string;
   log?: (line: string) => void;
 }
 
@@ -28,7 +30,7 @@ function dispatcherErrorLine(error: unknown, missionId: string | null): string {
  * missions failed their tick.
  */
 export async function runOnePass(
-  options: Pick<WorkerOptions, 'town' | 'forge' | 'id' | 'leaseMs' | 'help' | 'log'>,
+  options: Pick<WorkerOptions, 'town' | 'forge' | 'id' | 'leaseMs' | 'help' | 'mission' | 'log'>,
 ): Promise<{ summary: string; failed: number }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dispatcher = new Dispatcher({
@@ -37,12 +39,13 @@ export async function runOnePass(
     id: options.id,
     leaseMs: options.leaseMs,
     help: options.help,
+    mission: options.mission,
     onError: (error, missionId) => log(dispatcherErrorLine(error, missionId)),
   });
   const pass = await dispatcher.pass();
   await dispatcher.stop();
   return {
-    summary: `tinytown-worker: one pass over town ${options.town.name} in ${pass.durationMs} ms: ${pass.due} mission(s) due, ${pass.ticked.length} ticked, ${pass.skipped} held by another worker, ${pass.failed} failed; ${pass.reaped} agent(s) recovered`,
+    summary: `tinytown-worker: one pass over ${options.mission ? `mission ${options.mission} of ` : ''}town ${options.town.name} in ${pass.durationMs} ms: ${pass.due} mission(s) due, ${pass.ticked.length} ticked, ${pass.skipped} held by another worker, ${pass.failed} failed; ${pass.reaped} agent(s) recovered`,
     failed: pass.failed,
   };
 }
@@ -135,6 +138,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     intervalMs: options.intervalMs ?? 5_000,
     leaseMs: options.leaseMs,
     help: options.help,
+    mission: options.mission,
     onTick,
     onError: (error, missionId) => log(dispatcherErrorLine(error, missionId)),
   });

@@ -103,6 +103,48 @@ describe('tinytown-worker', () => {
     }
   });
 
+  it('--mission ticks that mission only, on every pass, and refuses one that does not exist', async () => {
+    const { dir, town, mission: other } = await townWithMission(redis.current.url, 'mtown');
+    try {
+      const service = new MissionService({
+        town,
+        forge: createGitHubForge({ baseUrl: 'http://127.0.0.1:9' }),
+        townRoot: dir,
+      });
+      const { mission } = await service.start({ objectives: [{ type: 'doc', path: 'docs/plan.md' }] });
+      const env = { ...process.env, REDIS_URL: redis.current.url, GITHUB_API_URL: 'http://127.0.0.1:9' };
+      const once = () =>
+        spawnSync(process.execPath, [BIN, '--town', dir, '--once', '--mission', mission.id.slice(0, 8)], {
+          env,
+          encoding: 'utf8',
+        });
+      const first = once();
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(
+        new RegExp(`one pass over mission ${mission.id} of town mtown .*: 1 mission\\(s\\) due, 1 ticked`),
+      );
+      const tickedAt = async (id: string) => (await town.missions.get(id)).dispatcher_last_tick_at;
+      const firstTick = await tickedAt(mission.id);
+      expect(firstTick).toEqual(expect.any(String));
+      expect(await tickedAt(other.id)).toBeFalsy();
+      // Not due again yet (its wake time is a poll interval away), and ticked all the same.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(once().status).toBe(0);
+      expect(await tickedAt(mission.id)).not.toBe(firstTick);
+      expect(await tickedAt(other.id)).toBeFalsy();
+
+      const unknown = spawnSync(
+        process.execPath,
+        [BIN, '--town', dir, '--once', '--mission', '00000000-0000-4000-8000-000000000000'],
+        { env, encoding: 'utf8' },
+      );
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toMatch(/^tinytown-worker: Mission not found/);
+    } finally {
+      await town.close();
+    }
+  });
+
   it('serves health and metrics, heartbeats, dispatches missions, and exits 0 on SIGTERM', async () => {
     const { dir, town, mission } = await townWithMission(redis.current.url, 'wtown');
     try {

@@ -18,6 +18,11 @@ export interface DispatcherOptions {
   concurrency?: number;
   /** At most this many due missions per pass. Default 500. */
   batch?: number;
+  /**
+   * Only this mission (its id), ticked on every pass whether it is due or not: to follow one mission
+   * closely, or to drive a single mission from a script. Other missions are left to other workers.
+   */
+  mission?: string;
   /** How soon a mission with work in flight looks again. Default: the interval. */
   pollMs?: number;
   help?: Partial<HelpPolicy>;
@@ -103,7 +108,7 @@ export class Dispatcher {
     return this.loop !== null;
   }
 
-  /** One pass over the due missions. */
+  /** One pass over the due missions (or the one mission this dispatcher is for). */
   async pass(): Promise<DispatcherPassResult> {
     const startedAt = this.options.now?.() ?? new Date();
     const result: DispatcherPassResult = {
@@ -122,7 +127,10 @@ export class Dispatcher {
         this.options.onError?.(error, null);
       }
     }
-    const due = shuffle(await this.town.missions.due(startedAt.getTime(), this.options.batch ?? 500));
+    const due =
+      this.options.mission !== undefined
+        ? [this.options.mission]
+        : shuffle(await this.town.missions.due(startedAt.getTime(), this.options.batch ?? 500));
     result.due = due.length;
     if (due.length > 0) {
       const pool = await loadAgentPool(this.town);
