@@ -1,6 +1,6 @@
 import { ApiKeyEntry, TinytownError, type TownConfig } from '@tinytown/core';
 import { createGitHubForge } from '@tinytown/mission';
-import { evictionWarning, loadTownConfig, Town } from '@tinytown/store';
+import { evictionAdvice, loadTownConfig, Town } from '@tinytown/store';
 import { z } from 'zod';
 import { assertSafeBind } from './plugins/auth.js';
 import { buildServer, type TownhallLogOptions, type TownhallServer, townhallSettings } from './server.js';
@@ -57,13 +57,11 @@ const EnvKeys = z.array(ApiKeyEntry).min(1);
 async function reportEvictionRisk(app: TownhallServer, town: Town): Promise<void> {
   try {
     const risk = await town.probes.evictionRisk();
-    const warning = evictionWarning(risk);
-    if (warning) app.log.warn({ policy: risk.policy, maxmemory_bytes: risk.maxmemoryBytes }, warning);
-    else if (risk.safe === null) {
-      app.log.info(
-        { policy: risk.policy, reason: risk.reason },
-        'cannot read the Redis maxmemory-policy; make sure it is noeviction, or Redis may evict the town’s keys',
-      );
+    const advice = evictionAdvice(risk);
+    if (advice?.level === 'warning') {
+      app.log.warn({ policy: risk.policy, maxmemory_bytes: risk.maxmemoryBytes }, advice.text);
+    } else if (advice) {
+      app.log.info({ policy: risk.policy }, advice.text);
     }
   } catch (error) {
     app.log.info({ err: error }, 'cannot read the Redis maxmemory-policy');

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Dispatcher, type DispatcherPassResult, type Forge, type HelpPolicy } from '@tinytown/mission';
-import { evictionWarning, type Town } from '@tinytown/store';
+import { evictionAdvice, type Town } from '@tinytown/store';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface WorkerOptions {
@@ -113,8 +113,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let lastPass: DispatcherPassResult | null = null;
   const town = options.town;
   // Before anything is opened, so a Redis that fails here leaves nothing behind.
-  const warning = evictionWarning(await town.probes.evictionRisk());
-  if (warning) log(`tinytown-worker: warning: ${warning}`);
+  const advice = evictionAdvice(await town.probes.evictionRisk());
+  if (advice) log(`tinytown-worker: ${advice.level}: ${advice.text}`);
 
   const onTick = (result: DispatcherPassResult) => {
     lastPass = result;

@@ -15,10 +15,14 @@ describe('tinytown-worker and the Redis eviction policy', () => {
   });
 
   /** Starts a worker in this process, stops it, and returns the lines it logged. */
-  const startAndLog = async (maxmemory: string, policy: string): Promise<string[]> => {
+  const startAndLog = async (
+    maxmemory: string,
+    policy: string,
+    url = redis.current.url,
+  ): Promise<string[]> => {
     await redis.current.client.config('SET', 'maxmemory', maxmemory);
     await redis.current.client.config('SET', 'maxmemory-policy', policy);
-    const town = await Town.connect({ url: redis.current.url, town: 'evict' });
+    const town = await Town.connect({ url, town: 'evict' });
     towns.push(town);
     const lines: string[] = [];
     const worker = await startWorker({
@@ -38,6 +42,30 @@ describe('tinytown-worker and the Redis eviction policy', () => {
     expect(lines[0]).toMatch(/^tinytown-worker: warning: Redis maxmemory-policy is allkeys-lru /);
     expect(lines[0]).toContain('CONFIG SET maxmemory-policy noeviction');
     expect(lines[0]).toContain('maxmemory-policy noeviction in redis.conf');
+  });
+
+  it('notes it once when Redis will not say (CONFIG refused), as managed services do', async () => {
+    await redis.current.client.call(
+      'ACL',
+      'SETUSER',
+      'no-config',
+      'on',
+      '>secret',
+      '~*',
+      '&*',
+      '+@all',
+      '-config',
+    );
+    try {
+      const url = redis.current.url.replace('redis://', 'redis://no-config:secret@');
+      const lines = await startAndLog('100mb', 'allkeys-lru', url);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^tinytown-worker: note: cannot read the Redis maxmemory-policy \(NOPERM.*\); make sure it is noeviction/,
+      );
+    } finally {
+      await redis.current.client.call('ACL', 'DELUSER', 'no-config');
+    }
   });
 
   it('says nothing with noeviction, or with no memory limit', async () => {

@@ -21,14 +21,26 @@ export type EvictionRisk =
       readonly reason: string;
     };
 
-/** The one line townhall and the worker print when the town's keys may be evicted; none otherwise. */
-export function evictionWarning(risk: EvictionRisk): string | undefined {
-  if (risk.safe !== false) return undefined;
-  return (
-    `Redis maxmemory-policy is ${risk.policy} with maxmemory ${risk.maxmemoryBytes} bytes: under memory pressure ` +
-    `Redis may silently evict the town's tasks, leases and inboxes. Fix: CONFIG SET maxmemory-policy noeviction, ` +
-    `and maxmemory-policy noeviction in redis.conf so it survives a restart`
-  );
+/**
+ * What townhall and the worker say at start about eviction, in the same words: a warning when the town's
+ * keys may be evicted, a note when the server would not say (managed services often refuse CONFIG, and
+ * some ship an evicting policy by default), nothing when it is safe.
+ */
+export function evictionAdvice(risk: EvictionRisk): { level: 'warning' | 'note'; text: string } | undefined {
+  if (risk.safe === true) return undefined;
+  if (risk.safe === null) {
+    return {
+      level: 'note',
+      text: `cannot read the Redis maxmemory-policy (${risk.reason}); make sure it is noeviction, or Redis may evict the town's keys`,
+    };
+  }
+  return {
+    level: 'warning',
+    text:
+      `Redis maxmemory-policy is ${risk.policy} with maxmemory ${risk.maxmemoryBytes} bytes: under memory pressure ` +
+      `Redis may silently evict the town's tasks, leases and inboxes. Fix: CONFIG SET maxmemory-policy noeviction, ` +
+      `and maxmemory-policy noeviction in redis.conf so it survives a restart`,
+  };
 }
 
 /** A `CONFIG GET <name>` reply is `[name, value]`; an empty one means the server has no such setting. */

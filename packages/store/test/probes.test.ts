@@ -1,6 +1,6 @@
 import { isTinytownError } from '@tinytown/core';
 import { describe, expect, it } from 'vitest';
-import { evictionWarning, Town } from '../src/index.js';
+import { evictionAdvice, Town } from '../src/index.js';
 import { useTown } from './support.js';
 
 describe('evictionRisk', () => {
@@ -14,7 +14,9 @@ describe('evictionRisk', () => {
     await configure('100mb', 'allkeys-lru');
     const risk = await t.town.probes.evictionRisk();
     expect(risk).toEqual({ policy: 'allkeys-lru', maxmemoryBytes: 104_857_600, safe: false });
-    const warning = evictionWarning(risk);
+    const advice = evictionAdvice(risk);
+    expect(advice?.level).toBe('warning');
+    const warning = advice?.text;
     expect(warning).toContain('maxmemory-policy is allkeys-lru');
     expect(warning).toContain('CONFIG SET maxmemory-policy noeviction');
     expect(warning).toContain('maxmemory-policy noeviction in redis.conf');
@@ -29,14 +31,14 @@ describe('evictionRisk', () => {
     await configure('100mb', 'noeviction');
     const risk = await t.town.probes.evictionRisk();
     expect(risk).toEqual({ policy: 'noeviction', maxmemoryBytes: 104_857_600, safe: true });
-    expect(evictionWarning(risk)).toBeUndefined();
+    expect(evictionAdvice(risk)).toBeUndefined();
   });
 
   it('is safe with an evicting policy but no memory limit', async () => {
     await configure('0', 'allkeys-lru');
     const risk = await t.town.probes.evictionRisk();
     expect(risk).toEqual({ policy: 'allkeys-lru', maxmemoryBytes: 0, safe: true });
-    expect(evictionWarning(risk)).toBeUndefined();
+    expect(evictionAdvice(risk)).toBeUndefined();
   });
 
   it('is unknown, not an error, when the server refuses CONFIG', async () => {
@@ -48,7 +50,12 @@ describe('evictionRisk', () => {
       const risk = await restricted.probes.evictionRisk();
       expect(risk).toMatchObject({ policy: 'unknown', maxmemoryBytes: null, safe: null });
       expect(risk.safe === null && risk.reason).toMatch(/NOPERM/);
-      expect(evictionWarning(risk)).toBeUndefined();
+      expect(evictionAdvice(risk)).toEqual({
+        level: 'note',
+        text: expect.stringMatching(
+          /^cannot read the Redis maxmemory-policy \(NOPERM.*\); make sure it is noeviction/,
+        ),
+      });
     } finally {
       await restricted.close();
       await t.redis.client.call('ACL', 'DELUSER', 'no-config');
