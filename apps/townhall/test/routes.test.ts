@@ -227,7 +227,7 @@ describe('townhall routes', () => {
     // Not the agent's task: 409, and the task is untouched.
     const refused = await api('POST', `/v1/tasks/${theirs.task.id}/complete`, { agent: 'worker' });
     expectProblem(refused, 409, 'INVALID_TRANSITION');
-    expect(refused.json.detail).toBe(`Task ${theirs.task.id} is no longer assigned to worker`);
+    expect(refused.json.detail).toBe(`Task ${theirs.task.id} is not assigned to worker`);
     expectProblem(
       await api('POST', `/v1/tasks/${theirs.task.id}/fail`, { agent: worker.id, error: 'x' }),
       409,

@@ -537,7 +537,7 @@ describe('history of leases, crashes and recovery', () => {
     await town.agents.restart(zombie.id);
     const notItsOwn = {
       code: 'INVALID_TRANSITION',
-      message: `Task ${handedOn!.id} is no longer assigned to zombie`,
+      message: `Task ${handedOn!.id} is not assigned to zombie`,
     };
     await expect(town.tasks.complete(handedOn!.id, 'late', asZombie)).rejects.toMatchObject(notItsOwn);
     await expect(town.tasks.unstart(handedOn!.id, asZombie)).rejects.toMatchObject(notItsOwn);

@@ -23,7 +23,7 @@ if present(A.by) then
       { id = A.id, by = A.by, agent_state = agent.state })
   end
   if task.assigned_to ~= A.by then
-    fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is no longer assigned to ' .. agent.name,
+    fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is not assigned to ' .. agent.name,
       { id = A.id, by = A.by, assigned_to = task.assigned_to or NULL })
   end
 end
