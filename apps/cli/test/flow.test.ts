@@ -39,6 +39,21 @@ async function town(
   return t;
 }
 
+/**
+ * A town whose `slow` CLI sleeps `ms` per round and writes its pid to the returned `started` file as
+ * its round begins.
+ */
+async function slowAgentTown(
+  settings: Record<string, string>,
+  ms: number,
+): Promise<{ t: TestTown; started: string }> {
+  const t = await town(settings, { slow: cliCommand(SLOW_AGENT) });
+  const started = join(t.dir, 'started');
+  t.env.SLOW_AGENT_STARTED_FILE = started;
+  t.env.SLOW_AGENT_MS = String(ms);
+  return { t, started };
+}
+
 describe('tt: a scripted agent does real work', () => {
   it('init → spawn → assign → the agent completes the task → status shows it and the counters moved', async () => {
     const t = await town({ 'agent.idle_timeout_secs': '0' });
@@ -123,15 +138,12 @@ describe('tt: a scripted agent does real work', () => {
   });
 
   it('kill -9 of the loop mid-round: after the lease lapses tt recover stops the orphaned CLI and returns the work, and reclaim moves it on', async () => {
-    const t = await town(
+    const { t, started } = await slowAgentTown(
       { 'agent.lease_secs': '1', 'agent.idle_timeout_secs': '0' },
-      { slow: cliCommand(SLOW_AGENT) },
+      30_000,
     );
-    const started = join(t.dir, 'started');
     const grandchildFile = join(t.dir, 'grandchild');
-    t.env.SLOW_AGENT_STARTED_FILE = started;
     t.env.SLOW_AGENT_PID_FILE = grandchildFile;
-    t.env.SLOW_AGENT_MS = '30000';
     const { agent, pid } = await t.json<{ agent: Agent; pid: number }>('spawn', 'victim', '--cli', 'slow');
     const { task } = await t.json<{ task: Task }>('assign', 'victim', 'A job that will be interrupted');
     await until(() => existsSync(started), 20_000, 'the round to start');
@@ -172,10 +184,7 @@ describe('tt: a scripted agent does real work', () => {
   });
 
   it('tt stop ends every agent and its round, and leaves the town running', async () => {
-    const t = await town({ 'agent.idle_timeout_secs': '0' }, { slow: cliCommand(SLOW_AGENT) });
-    const started = join(t.dir, 'started');
-    t.env.SLOW_AGENT_STARTED_FILE = started;
-    t.env.SLOW_AGENT_MS = '30000';
+    const { t, started } = await slowAgentTown({ 'agent.idle_timeout_secs': '0' }, 30_000);
     const { pid } = await t.json<{ pid: number }>('spawn', 'busy', '--cli', 'slow');
     await t.json('spawn', 'idler', '--cli', 'slow');
     const { task } = await t.json<{ task: Task }>('assign', 'busy', 'A job stopped halfway');
@@ -191,10 +200,7 @@ describe('tt: a scripted agent does real work', () => {
   });
 
   it('tt kill ends the round a dead loop left running', async () => {
-    const t = await town({ 'agent.idle_timeout_secs': '0' }, { slow: cliCommand(SLOW_AGENT) });
-    const started = join(t.dir, 'started');
-    t.env.SLOW_AGENT_STARTED_FILE = started;
-    t.env.SLOW_AGENT_MS = '30000';
+    const { t, started } = await slowAgentTown({ 'agent.idle_timeout_secs': '0' }, 30_000);
     const { pid } = await t.json<{ pid: number }>('spawn', 'stray', '--cli', 'slow');
     await t.json('assign', 'stray', 'A job whose loop will vanish');
     await until(() => existsSync(started), 20_000, 'the round to start');
@@ -209,13 +215,10 @@ describe('tt: a scripted agent does real work', () => {
   });
 
   it('keeps a round longer than the lease alive, and kills a round past its timeout with its children', async () => {
-    const t = await town(
+    const { t, started } = await slowAgentTown(
       { 'agent.lease_secs': '1', 'agent.idle_timeout_secs': '0' },
-      { slow: cliCommand(SLOW_AGENT) },
+      3500,
     );
-    t.env.SLOW_AGENT_MS = '3500';
-    const started = join(t.dir, 'started');
-    t.env.SLOW_AGENT_STARTED_FILE = started;
     const { agent } = await t.json<{ agent: Agent }>(
       'spawn',
       'marathon',

@@ -1,10 +1,4 @@
-import {
-  DEFAULT_MISSION_POLICY,
-  type MissionRun,
-  newId,
-  type WatchItem,
-  type WorkItem,
-} from '@tinytown/core';
+import { DEFAULT_MISSION_POLICY, MissionRun, newId, type WatchItem, type WorkItem } from '@tinytown/core';
 
 /** Mission records as the engine would write them, for the store's own tests (the engine is above it). */
 
@@ -12,19 +6,16 @@ const now = () => new Date().toISOString();
 
 export function mission(overrides: Partial<MissionRun> = {}): MissionRun {
   return {
-    id: newId(),
-    objective_refs: [{ type: 'doc', path: 'docs/a.md' }],
-    state: 'running',
-    policy: DEFAULT_MISSION_POLICY,
-    created_at: now(),
-    updated_at: now(),
-    next_wake_at: null,
-    blocked_reason: null,
-    dispatcher_last_tick_at: null,
-    dispatcher_last_progress_at: null,
-    dispatcher_last_help_request_at: null,
-    dispatcher_last_help_request_reason: null,
-    dispatcher_help_request_attempts: 0,
+    ...MissionRun.parse({
+      id: newId(),
+      objective_refs: [{ type: 'doc', path: 'docs/a.md' }],
+      state: 'running',
+      policy: DEFAULT_MISSION_POLICY,
+      created_at: now(),
+      updated_at: now(),
+      next_wake_at: null,
+      blocked_reason: null,
+    }),
     ...overrides,
   };
 }

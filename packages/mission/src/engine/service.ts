@@ -2,7 +2,7 @@ import {
   isTinytownError,
   MissionNote,
   MissionPolicy,
-  type MissionRun,
+  MissionRun,
   type MissionState,
   type MissionSummary,
   newId,
@@ -189,7 +189,8 @@ export class MissionService {
     }
     const stamped = items.map((item, seq) => ({ ...item, seq }));
     const iso = now.toISOString();
-    const mission: MissionRun = {
+    // The dispatcher's bookkeeping fields start from the schema's defaults.
+    const mission = MissionRun.parse({
       id: missionId,
       objective_refs: objectives.data,
       state: 'running',
@@ -198,12 +199,7 @@ export class MissionService {
       updated_at: iso,
       next_wake_at: iso,
       blocked_reason: null,
-      dispatcher_last_tick_at: null,
-      dispatcher_last_progress_at: null,
-      dispatcher_last_help_request_at: null,
-      dispatcher_last_help_request_reason: null,
-      dispatcher_help_request_attempts: 0,
-    };
+    });
     await this.town.missions.create(mission, stamped, [
       `Mission started with ${objectives.data.length} objective(s): ${objectives.data.map(objectiveLabel).join(', ')}`,
       `Compiled ${stamped.length} work item(s)`,
