@@ -77,13 +77,16 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
   const port = options.port ?? settings.rest_port;
   // Checked before touching Redis: an unsafe configuration never gets near the town.
   assertSafeBind(bind, settings);
+  // The server's logger exists only once the server is built, after the connection it reports on.
+  let app: TownhallServer | undefined;
   const town = await Town.connect({
     url: loaded.redisUrl,
     town: config.name,
     maxRetriesPerRequest: 3,
     connectionName: 'townhall',
+    onConnectionLost: (reason) => app?.log.warn({ reason }, 'lost the Redis connection; reconnecting'),
+    onConnectionRestored: (downMs) => app?.log.info({ down_ms: downMs }, 'the Redis connection is back'),
   });
-  let app: TownhallServer;
   try {
     app = await buildServer({
       town,

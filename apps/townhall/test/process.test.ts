@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runWithClosedStdout, useTestRedis } from '@tinytown/testkit';
+import { runWithClosedStdout, startTestRedis, useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, expectProblem } from './support.js';
 
@@ -145,6 +145,29 @@ describe('the townhall bin', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output()).not.toContain(key);
+  });
+
+  it('logs a lost Redis connection once, and again when it is back', async () => {
+    const own = await startTestRedis();
+    try {
+      const server = await startBin(townDir('name = "outage"\n'), own.url);
+      const logged = async (pattern: RegExp) => {
+        const deadline = Date.now() + 10_000;
+        while (!pattern.test(server.output())) {
+          if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${server.output()}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      await own.crash();
+      await logged(/"level":40,[^\n]*"msg":"lost the Redis connection; reconnecting"/);
+      await own.restart();
+      await logged(/"level":30,[^\n]*"down_ms":\d+[^\n]*"msg":"the Redis connection is back"/);
+      expect(server.output().match(/lost the Redis connection/g)).toHaveLength(1);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('shares one rate-limit budget between two processes on one Redis', async () => {

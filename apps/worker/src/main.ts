@@ -68,7 +68,16 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port > 65535) fail('--metrics-port must be a port number');
 
   const loaded = loadTownConfig(str('town') ?? process.cwd());
-  const town = await Town.connect({ url: loaded.redisUrl, town: loaded.config.name });
+  const town = await Town.connect({
+    url: loaded.redisUrl,
+    town: loaded.config.name,
+    connectionName: 'tinytown-worker',
+    // Passes wait for the reconnect meanwhile; without these an outage would pass in silence.
+    onConnectionLost: (reason) =>
+      process.stderr.write(`tinytown-worker: lost Redis (${reason}); reconnecting, passes wait meanwhile\n`),
+    onConnectionRestored: (downMs) =>
+      process.stderr.write(`tinytown-worker: Redis is back after ${(downMs / 1000).toFixed(1)} s\n`),
+  });
   const missionRef = str('mission');
   // Checked now: a worker for a mission that does not exist would tick nothing, quietly, forever.
   const mission =

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGitHubForge, MissionService } from '@tinytown/mission';
 import { Town } from '@tinytown/store';
-import { runWithClosedStdout, useTestRedis } from '@tinytown/testkit';
+import { runWithClosedStdout, startTestRedis, useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -20,7 +20,7 @@ afterEach(() => {
 function startBin(
   dir: string,
   redisUrl: string,
-): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output(): string }> {
   const child = spawn(process.execPath, [BIN, '--town', dir, '--metrics-port', '0', '--interval', '0.1'], {
     env: { ...process.env, REDIS_URL: redisUrl, GITHUB_API_URL: 'http://127.0.0.1:9' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,7 +35,7 @@ function startBin(
       const match = /ready at (http:\/\/\S+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
-        resolve({ child, url: match[1], exited });
+        resolve({ child, url: match[1], exited, output: () => output });
       }
     };
     child.stdout?.on('data', onData);
@@ -176,6 +176,25 @@ describe('tinytown-worker', () => {
       expect(await redis.current.client.keys(`tt:{wtown}:mission:${mission.id}:lease`)).toEqual([]);
     } finally {
       await town.close();
+    }
+  });
+
+  it('says when it loses Redis and when Redis is back, once each', async () => {
+    const own = await startTestRedis();
+    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-outage-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'tinytown.toml'), 'name = "outage"\n');
+    try {
+      const worker = await startBin(dir, own.url);
+      await own.crash();
+      await waitFor(async () => (/lost Redis/.test(worker.output()) ? true : undefined));
+      await own.restart();
+      await waitFor(async () => (/Redis is back after \d+\.\d s/.test(worker.output()) ? true : undefined));
+      expect(worker.output().match(/lost Redis/g)).toHaveLength(1);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    } finally {
+      await own.stop();
     }
   });
 });

@@ -17,6 +17,14 @@ export interface ConnectionOptions {
    * own; without a listener ioredis would print every reconnect attempt as an unhandled error.
    */
   onConnectionError?: (error: Error) => void;
+  /**
+   * Hears an established connection drop, once per outage, with the reason. Commands meanwhile wait for
+   * the reconnect (up to `maxRetriesPerRequest` attempts), so without this a long-running process is
+   * silent about an outage until its commands start failing.
+   */
+  onConnectionLost?: (reason: string) => void;
+  /** Hears the connection come back after `onConnectionLost`, with how long it was down. */
+  onConnectionRestored?: (downMs: number) => void;
 }
 
 /**
@@ -88,7 +96,37 @@ export function openRedis(url: string, options: ConnectionOptions = {}): Redis {
     reconnectOnError: (error) => /READONLY|LOADING/.test(error.message),
   });
   redis.on('error', options.onConnectionError ?? (() => {}));
+  reportOutages(redis, options);
   return redis;
+}
+
+/**
+ * One `onConnectionLost` per outage and one `onConnectionRestored` when it ends. Only a connection that
+ * was once ready can be lost: a first connect that fails is the caller's error, and `quit()` does not
+ * reconnect, so closing is no outage.
+ */
+function reportOutages(redis: Redis, options: ConnectionOptions): void {
+  const { onConnectionLost, onConnectionRestored } = options;
+  if (!onConnectionLost && !onConnectionRestored) return;
+  let established = false;
+  let lostAt: number | null = null;
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => {
+    lastError = error;
+  });
+  redis.on('ready', () => {
+    established = true;
+    lastError = undefined;
+    if (lostAt === null) return;
+    const downMs = Date.now() - lostAt;
+    lostAt = null;
+    onConnectionRestored?.(downMs);
+  });
+  redis.on('reconnecting', () => {
+    if (!established || lostAt !== null) return;
+    lostAt = Date.now();
+    onConnectionLost?.(lastError?.message ?? 'the server closed the connection');
+  });
 }
 
 export function parseRedisVersion(info: string): [number, number, number] {

@@ -54,6 +54,55 @@ describe('connections', () => {
     }
   });
 
+  it('tells its owner once when an established connection is lost and once when it is back', async () => {
+    const redis = await startTestRedis();
+    try {
+      const heard: string[] = [];
+      let downFor = 0;
+      const town = await Town.connect({
+        url: redis.url,
+        town: 'outage',
+        onConnectionLost: (reason) => heard.push(`lost: ${reason}`),
+        onConnectionRestored: (downMs) => {
+          heard.push('restored');
+          downFor = downMs;
+        },
+      });
+      await town.backlog.add('before');
+      expect(heard).toEqual([]);
+      await redis.crash();
+      // Several reconnect attempts fail while it is down: still one report.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(heard).toHaveLength(1);
+      expect(heard[0]).toMatch(/^lost: /);
+      await redis.restart();
+      await town.backlog.add('after');
+      expect(heard).toHaveLength(2);
+      expect(heard[1]).toBe('restored');
+      expect(downFor).toBeGreaterThanOrEqual(600);
+      // Closing on purpose is no outage.
+      await town.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(heard).toHaveLength(2);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('a first connect that fails is an error, not a lost connection', async () => {
+    const heard: string[] = [];
+    await expect(
+      Town.connect({
+        url: 'redis://127.0.0.1:1',
+        town: 'nowhere',
+        maxRetriesPerRequest: 0,
+        onConnectionLost: (reason) => heard.push(reason),
+      }),
+    ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(heard).toEqual([]);
+  });
+
   it('reports an unreachable server as REDIS_UNAVAILABLE, naming it and the socket’s reason', async () => {
     await expect(
       Town.connect({ url: 'redis://:secret@127.0.0.1:1', town: 'nowhere', maxRetriesPerRequest: 0 }),
