@@ -133,11 +133,13 @@ export async function agentArgOrSelf(town: Town, ref: string | undefined, what: 
   );
 }
 
+// Both parse an option's value: a bad one means the command line was wrong (exit 2), like an unknown option.
 export function parsePositiveInt(value: string, field: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) {
     throw new TinytownError('INVALID_INPUT', `${field}: expected a positive whole number, got '${value}'`, {
       field,
+      usage: true,
     });
   }
   return parsed;
@@ -148,6 +150,7 @@ export function parseNonNegative(value: string, field: string): number {
   if (!Number.isFinite(parsed) || parsed < 0) {
     throw new TinytownError('INVALID_INPUT', `${field}: expected a number of seconds, got '${value}'`, {
       field,
+      usage: true,
     });
   }
   return parsed;

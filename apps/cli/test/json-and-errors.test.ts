@@ -334,6 +334,21 @@ describe('every failure exits non-zero with one line on stderr', () => {
     expect(await t.json('config', 'default_cli')).toEqual({ key: 'default_cli', value: 'claude' });
   });
 
+  it('exits 2 for an option whose value is wrong, as for an unknown option', async () => {
+    await expectFailure(['events', '-c', 'many'], 2, /count: expected a positive whole number, got 'many'/);
+    await expectFailure(['events', '--count', '0'], 2, /count: expected a positive whole number/);
+    await expectFailure(
+      ['wait', 'conductor', '--timeout', 'soon'],
+      2,
+      /timeout: expected a number of seconds/,
+    );
+    await expectFailure(['spawn', 'erin', '--cli', 'echo', '--max-rounds', '1.5'], 2, /max-rounds/);
+    await expectFailure(['mission', 'start', 'docs/x.md', '--max-parallel', 'x'], 2, /max-parallel/);
+    expect((await t.json<{ agents: Agent[] }>('list')).agents.map((agent) => agent.name)).not.toContain(
+      'erin',
+    );
+  });
+
   it('with --verbose, also shows the code, the details and the causes', async () => {
     const verbose = await runTt(['assign', 'nobody', 'x', '--verbose'], { cwd: t.dir, env: t.env });
     expect(verbose.code).toBe(1);

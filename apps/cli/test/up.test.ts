@@ -100,6 +100,19 @@ describe('tt up', () => {
     }
   });
 
+  it('refuses a bad --port before starting anything', async () => {
+    const t = await createTown(undefined);
+    towns.push(t);
+    for (const port of ['0', 'http', '70000']) {
+      const run = await t.tt('up', '--port', port);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr.trim()).toMatch(/^tt: error: port: expected/);
+      expect(run.stdout).toBe('');
+    }
+    expect(existsSync(join(t.dir, '.tt', 'redis.pid'))).toBe(false);
+    expect(processesOf(t.dir)).toEqual([]);
+  });
+
   it('tt down stops a town started by tt init, with its agents', async () => {
     const t = await createTown(undefined);
     towns.push(t);

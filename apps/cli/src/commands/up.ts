@@ -70,11 +70,23 @@ interface UpOptions {
   rawLogs?: boolean;
 }
 
+function parsePort(value: string): number {
+  const port = parsePositiveInt(value, 'port');
+  if (port > 65535)
+    throw new TinytownError('INVALID_INPUT', `port: expected 1-65535, got '${value}'`, {
+      field: 'port',
+      usage: true,
+    });
+  return port;
+}
+
 async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
   const out = ctx.out;
   const loaded = ctx.config;
   const root = loaded.root;
   const paths = townPaths(root);
+  // A wrong command line is refused before anything has started.
+  const port = opts.port ? parsePort(opts.port) : (loaded.config.townhall?.rest_port ?? 8080);
   mkdirSync(paths.stateDir, { recursive: true });
   const running = readPid(paths.upPidFile);
   if (running !== undefined && running !== process.pid && isAlive(running)) {
@@ -153,9 +165,6 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
       return service;
     };
 
-    const port = opts.port
-      ? parsePositiveInt(opts.port, 'port')
-      : (loaded.config.townhall?.rest_port ?? 8080);
     const bind = loaded.config.townhall?.bind ?? '127.0.0.1';
     if (opts.townhall) {
       const bin = resolveAppBin('@tinytown/townhall', 'townhall');
