@@ -35,6 +35,16 @@ const CONNECTION_FAILURES = [
   'LOADING',
 ];
 
+/** ioredis's own wording names its options; a person running tt or reading a log wants what happened. */
+function plainConnectionFailure(message: string): string {
+  const retries = /Reached the max retries per request limit \(which is (\d+)\)/.exec(message);
+  if (retries) {
+    const attempts = Number(retries[1]);
+    return `still no connection after ${attempts} reconnect attempt${attempts === 1 ? '' : 's'}`;
+  }
+  return message;
+}
+
 /** Maps what ioredis throws onto Tinytown's error family; anything unrecognised is passed through. */
 export function toStoreError(error: unknown): unknown {
   if (error instanceof TinytownError) return error;
@@ -44,7 +54,7 @@ export function toStoreError(error: unknown): unknown {
   if (CONNECTION_FAILURES.some((marker) => error.message.includes(marker))) {
     return new TinytownError(
       'REDIS_UNAVAILABLE',
-      `Redis is unavailable: ${error.message}`,
+      `Redis is unavailable: ${plainConnectionFailure(error.message)}`,
       {},
       { cause: error },
     );

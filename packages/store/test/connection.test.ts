@@ -89,6 +89,21 @@ describe('connections', () => {
     }
   });
 
+  it('an operation while Redis is down fails as REDIS_UNAVAILABLE, in plain words', async () => {
+    const redis = await startTestRedis();
+    try {
+      const town = await Town.connect({ url: redis.url, town: 'down', maxRetriesPerRequest: 1 });
+      await redis.crash();
+      await expect(town.backlog.add('lost?')).rejects.toMatchObject({
+        code: 'REDIS_UNAVAILABLE',
+        message: 'Redis is unavailable: still no connection after 1 reconnect attempt',
+      });
+      await town.close();
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('a first connect that fails is an error, not a lost connection', async () => {
     const heard: string[] = [];
     await expect(
