@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Agent } from '@tinytown/core';
 import { freePort } from '@tinytown/testkit';
@@ -29,11 +30,21 @@ function processesOf(dir: string): number[] {
   return pids;
 }
 
+/** Listens on `port` unless something already does; either way the port is taken while the test runs. */
+function holdPort(port: number): Promise<Server | undefined> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(undefined));
+    server.listen(port, '127.0.0.1', () => done(server));
+  });
+}
+
 describe('tt up', () => {
   it('runs Redis, townhall and the worker in the foreground, and SIGINT leaves no process behind', async () => {
     const t = await createTown(undefined, { ECHO_AGENT_DELAY_MS: '10' });
     towns.push(t);
     const port = await freePort();
+    const blocker = await holdPort(9464);
     const up = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
       cwd: t.dir,
       env: t.env,
@@ -85,7 +96,18 @@ describe('tt up', () => {
       } else {
         expect(output).toContain('[townhall] not built: skipped');
       }
-      if (!existsSync(WORKER_BIN)) expect(output).toContain('[worker]   not built: skipped');
+      if (existsSync(WORKER_BIN)) {
+        // Port 9464 (the worker's own default) is held by another town's worker, or by the test: this
+        // town's worker runs anyway, on a port of its own.
+        await until(
+          () => /\[worker\] +tinytown-worker \S+ ready at http:\/\/127\.0\.0\.1:\d+/.test(output),
+          15_000,
+          output,
+        );
+        expect(output).not.toContain('[worker]   exited');
+      } else {
+        expect(output).toContain('[worker]   not built: skipped');
+      }
 
       up.kill('SIGINT');
       expect(await exited).toBe(0);
@@ -97,6 +119,7 @@ describe('tt up', () => {
       void agent;
     } finally {
       if (up.exitCode === null) up.kill('SIGKILL');
+      blocker?.close();
     }
   });
 

@@ -181,7 +181,9 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
     }
     if (opts.worker) {
       const bin = resolveAppBin('@tinytown/worker', 'tinytown-worker');
-      if (bin) start('worker', bin, ['--town', root]);
+      // Its /health and /metrics on a free port (its log line names it): the worker's fixed default,
+      // 9464, is taken as soon as a second town on this machine is up, and the worker would exit.
+      if (bin) start('worker', bin, ['--town', root, '--metrics-port', '0']);
       else
         say(
           'worker',
