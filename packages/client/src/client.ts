@@ -7,15 +7,15 @@ export interface TinytownClientOptions {
   /** Townhall's address, e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
   /** An API key (sent as `Authorization: Bearer …`) when townhall runs with `auth.mode = "api_key"`. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** A fetch implementation (default: the global one). */
-  fetch?: typeof globalThis.fetch;
+  fetch?: typeof globalThis.fetch | undefined;
   /** Extra headers sent with every request. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Per-request timeout in milliseconds (default 30 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Attempts for GET requests whose connection failed (default 3). Writes are never retried. */
-  getAttempts?: number;
+  getAttempts?: number | undefined;
 }
 
 type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
