@@ -248,17 +248,26 @@ export class AgentLoop {
       if (signal?.aborted) return 'aborted';
       try {
         const ended = await this.iteration(agent.name);
-        outageSince = undefined;
+        if (outageSince !== undefined) {
+          this.log(`Redis is back after ${((Date.now() - outageSince) / 1000).toFixed(1)} s`);
+          outageSince = undefined;
+        }
         if (ended) return ended;
       } catch (caught) {
         // Redis going away (a restart, a failover) pauses the agent instead of ending it; in-flight messages
         // stay in flight and are delivered again, and a lapsed lease is the reaper's to handle.
         if (!isTinytownError(caught, 'REDIS_UNAVAILABLE')) throw caught;
-        outageSince ??= Date.now();
         const outageMs = this.options.redisOutageMs ?? DEFAULT_REDIS_OUTAGE_MS;
+        const retryMs = Math.min(this.pollMs * 2, 2_000);
+        if (outageSince === undefined) {
+          outageSince = Date.now();
+          // Once per outage: a retry every couple of seconds would bury the rest of the log.
+          this.log(
+            `${caught.message.replace(/\.$/, '')}; retrying every ${retryMs / 1000} s for up to ${Math.round(outageMs / 1000)} s`,
+          );
+        }
         if (Date.now() - outageSince > outageMs) throw caught;
-        this.log(`Redis unavailable (${caught.message}); retrying`);
-        await sleep(Math.min(this.pollMs * 2, 2_000), signal);
+        await sleep(retryMs, signal);
       }
     }
   }
