@@ -1,5 +1,5 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
-import { type ProblemDetails, TinytownApiError } from './errors.js';
+import { type ProblemDetails, TinytownApiError, TinytownResponseError } from './errors.js';
 import type { components, operations, paths } from './generated/schema.js';
 import { createTransport } from './transport.js';
 
@@ -50,12 +50,31 @@ async function readProblem(response: Response): Promise<ProblemDetails> {
 
 /** Every non-2xx answer, for the raw client and the friendly methods alike, becomes a TinytownApiError. */
 const throwProblems: Middleware = {
-  async onResponse({ request, response }) {
+  async onResponse({ request, response, options }) {
     // 304 only ever answers a conditional GET the caller asked for: "still the version you hold".
-    if (response.ok || response.status === 304) return undefined;
-    throw new TinytownApiError(response, await readProblem(response), request.method, request.url);
+    if (response.status === 304) return undefined;
+    if (!response.ok) {
+      throw new TinytownApiError(response, await readProblem(response), request.method, request.url);
+    }
+    const contentType = response.headers.get('content-type') ?? '';
+    if (options.parseAs === 'json' && !isJson(contentType)) {
+      // An empty body is no document at all (openapi-fetch gives `undefined`), not someone else's page.
+      const body = await response.clone().text();
+      if (body !== '') {
+        throw new TinytownResponseError(
+          response.status,
+          contentType,
+          body.slice(0, 500),
+          request.method,
+          request.url,
+        );
+      }
+    }
+    return undefined;
   },
 };
+
+const isJson = (contentType: string) => /^application\/([\w.+-]*\+)?json\b/i.test(contentType.trim());
 
 const agentPath = (agent: string) => ({ params: { path: { agent } } });
 const taskPath = (task_id: string) => ({ params: { path: { task_id } } });

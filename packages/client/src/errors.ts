@@ -44,6 +44,25 @@ export class TinytownApiError extends TinytownClientError {
   }
 }
 
+/**
+ * A 2xx answer that is not the JSON townhall sends: something else answered, such as a proxy's login or
+ * error page served with 200. `body` holds the start of what came back.
+ */
+export class TinytownResponseError extends TinytownClientError {
+  override name = 'TinytownResponseError';
+  constructor(
+    readonly status: number,
+    readonly contentType: string,
+    readonly body: string,
+    readonly method: string,
+    readonly url: string,
+  ) {
+    super(
+      `${method} ${url} answered ${status} with ${contentType || 'no content type'} instead of JSON; is a proxy in the way?`,
+    );
+  }
+}
+
 /** The request never got an answer: connection refused, reset, DNS… */
 export class TinytownNetworkError extends TinytownClientError {
   override name = 'TinytownNetworkError';

@@ -9,6 +9,7 @@ export {
   TinytownApiError,
   TinytownClientError,
   TinytownNetworkError,
+  TinytownResponseError,
   TinytownTimeoutError,
 } from './errors.js';
 export type { components, operations, paths } from './generated/schema.js';

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createTinytownClient,
   TinytownApiError,
+  TinytownClientError,
   TinytownNetworkError,
+  TinytownResponseError,
   TinytownTimeoutError,
 } from '../src/index.js';
 
@@ -95,6 +97,48 @@ describe('transport', () => {
     cleanups.push(server.close);
     const client = createTinytownClient({ baseUrl: server.url, timeoutMs: 150, getAttempts: 1 });
     await expect(client.agents.list()).rejects.toBeInstanceOf(TinytownTimeoutError);
+  });
+
+  it('a 2xx that is not JSON (a proxy page) is a TinytownResponseError, not a SyntaxError', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<html><body>Sign in to the proxy</body></html>');
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url });
+    const error = await client.agents.list().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TinytownResponseError);
+    expect(error).toBeInstanceOf(TinytownClientError);
+    expect(error).toMatchObject({
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      body: '<html><body>Sign in to the proxy</body></html>',
+      method: 'GET',
+    });
+    await expect(client.raw.GET('/v1/agents')).rejects.toBeInstanceOf(TinytownResponseError);
+    // A text endpoint asks for text: not an error.
+    expect(await client.health.metrics()).toContain('Sign in');
+  });
+
+  it('a body that stalls past the timeout is a TinytownTimeoutError', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"tasks":[');
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url, timeoutMs: 150, getAttempts: 1 });
+    await expect(client.tasks.list()).rejects.toBeInstanceOf(TinytownTimeoutError);
+  });
+
+  it('a body cut off mid-way is a TinytownNetworkError (after the GET is retried)', async () => {
+    const server = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"tasks":[', () => req.socket.destroy());
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url, getAttempts: 2 });
+    await expect(client.tasks.list()).rejects.toBeInstanceOf(TinytownNetworkError);
+    expect(server.requests).toHaveLength(2);
   });
 
   it('reports a refused connection as TinytownNetworkError after the GET attempts', async () => {
