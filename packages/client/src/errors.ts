@@ -25,9 +25,11 @@ export class TinytownApiError extends TinytownClientError {
   readonly problem: ProblemDetails;
   readonly method: string;
   readonly url: string;
+  /** Seconds the server asked to wait before trying again (its `Retry-After`, as on a 429 or 503). */
+  readonly retryAfterSecs: number | undefined;
 
   constructor(
-    response: { status: number; statusText?: string },
+    response: { status: number; statusText?: string; headers?: Headers },
     problem: ProblemDetails,
     method: string,
     url: string,
@@ -41,7 +43,16 @@ export class TinytownApiError extends TinytownClientError {
     this.problem = problem;
     this.method = method;
     this.url = url;
+    this.retryAfterSecs = parseRetryAfter(response.headers?.get('retry-after') ?? null);
   }
+}
+
+/** `Retry-After` is either delay-seconds or an HTTP date. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /**

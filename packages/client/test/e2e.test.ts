@@ -159,3 +159,17 @@ describe('auth through the SDK', () => {
     expect(await admin.agents.spawn({ name: 'x' })).toMatchObject({ name: 'x' });
   });
 });
+
+describe('rate limits through the SDK', () => {
+  const hall = useTownhall({ rateLimits: { read: 2 } });
+
+  it('429 RATE_LIMITED carries how long to wait (Retry-After)', async () => {
+    const client = createTinytownClient({ baseUrl: hall.baseUrl });
+    await client.agents.list();
+    await client.agents.list();
+    const limited = await apiError(client.agents.list());
+    expect(limited).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(limited.retryAfterSecs).toBeGreaterThanOrEqual(1);
+    expect(limited.retryAfterSecs).toBeLessThanOrEqual(60);
+  });
+});

@@ -6,7 +6,13 @@ import { buildServer, hashApiKey, type TownhallServer } from '@tinytown/townhall
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 /** A real townhall on a free port over a private redis-server, fresh for every test. */
-export function useTownhall(options: { keys?: { key: string; scopes: Scope[] }[]; root?: string } = {}) {
+export function useTownhall(
+  options: {
+    keys?: { key: string; scopes: Scope[] }[];
+    root?: string;
+    rateLimits?: { read?: number; write?: number; manage?: number };
+  } = {},
+) {
   const redis = useTestRedis();
   let state: { town: Town; app: TownhallServer; baseUrl: string } | undefined;
   let github: FakeGitHub | undefined;
@@ -23,7 +29,7 @@ export function useTownhall(options: { keys?: { key: string; scopes: Scope[] }[]
       (options.keys ?? []).map(async ({ key, scopes }) => ({ hash: await hashApiKey(key), scopes })),
     );
     const townhall: NonNullable<TownConfigInput['townhall']> = {
-      rate_limits: { read: 100_000, write: 100_000, manage: 100_000 },
+      rate_limits: { read: 100_000, write: 100_000, manage: 100_000, ...options.rateLimits },
       ...(keys.length > 0 ? { auth: { mode: 'api_key', keys } } : {}),
     };
     const config = TownConfig.parse({ name: 'sdk', townhall });
