@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Agent, Task } from '@tinytown/core';
+import { Town } from '@tinytown/store';
 import { useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -212,6 +213,49 @@ describe('tt: a scripted agent does real work', () => {
     const killed = await t.json<{ signalled: boolean }>('kill', 'stray');
     expect(killed.signalled).toBe(true);
     expect(alive(cli)).toBe(false);
+  });
+
+  it('an agent the reaper stopped elsewhere: tt kill and tt recover still end the round its dead loop left here', async () => {
+    const t = await town(
+      { 'agent.lease_secs': '1', 'agent.idle_timeout_secs': '0' },
+      { slow: cliCommand(SLOW_AGENT) },
+    );
+    t.env.SLOW_AGENT_MS = '30000';
+    const orphanedRound = async (name: string) => {
+      const { agent, pid } = await t.json<{ agent: Agent; pid: number }>('spawn', name, '--cli', 'slow');
+      await t.json('assign', name, `A job for ${name}`);
+      const roundPid = join(t.dir, '.tt', 'logs', agent.id, 'round.pid');
+      await until(() => existsSync(roundPid), 20_000, `${name}'s round to start`);
+      const cli = Number.parseInt(readFileSync(roundPid, 'utf8'), 10);
+      process.kill(pid, 'SIGKILL');
+      await until(() => !alive(pid), 5_000);
+      return cli;
+    };
+    const killed = await orphanedRound('killed');
+    const recovered = await orphanedRound('recovered');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    // The worker's reaper, on another machine, recovers both: it cannot reach their rounds here.
+    const reaper = await Town.connect({ url: redis.current.url, town: t.name });
+    try {
+      const reaped = await reaper.recovery.recover();
+      expect(reaped.recovered.map((agent) => agent.name).sort()).toEqual(['killed', 'recovered']);
+    } finally {
+      await reaper.close();
+    }
+    expect(alive(killed) && alive(recovered)).toBe(true);
+
+    const kill = await t.json<{ agent: Agent; previous_state: string; signalled: boolean }>('kill', 'killed');
+    expect(kill).toMatchObject({ agent: { state: 'stopped' }, previous_state: 'stopped', signalled: true });
+    await until(() => !alive(killed), 10_000, 'the killed agent’s round to end');
+    expect(alive(recovered)).toBe(true);
+
+    const recover = await t.json<{ recovered: Agent[]; orphaned_rounds_stopped: number }>('recover');
+    expect(recover).toMatchObject({ recovered: [], orphaned_rounds_stopped: 1 });
+    await until(() => !alive(recovered), 10_000, 'the recovered agent’s round to end');
+    // Nothing is left to stop: both commands run again harmlessly.
+    expect(await t.json('kill', 'killed')).toMatchObject({ signalled: false });
+    expect(await t.json('recover')).toMatchObject({ orphaned_rounds_stopped: 0 });
   });
 
   it('keeps a round longer than the lease alive, and kills a round past its timeout with its children', async () => {

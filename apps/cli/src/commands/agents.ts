@@ -8,12 +8,13 @@ import {
   categorizeMessage,
   displayLabel,
   isTerminalAgentState,
+  isTinytownError,
   type Message,
   type Task,
   TinytownError,
   validateName,
 } from '@tinytown/core';
-import type { AgentWithQueues, Town } from '@tinytown/store';
+import type { AgentWithQueues, Town, TransitionResult } from '@tinytown/store';
 import { type Command, Option } from 'commander';
 import { act, examples } from '../action.js';
 import { type CliContext, parseNonNegative, parsePositiveInt } from '../context.js';
@@ -189,6 +190,21 @@ async function statusDocument(town: Town, ctx: CliContext, options: { deep?: boo
 function requireRunnableCli(ctx: CliContext, cli: string): void {
   const { config, root } = ctx.config;
   requireInstalledCli(resolveAgentCli(cli, config.agent_clis), { townRoot: root });
+}
+
+/**
+ * `tt kill` of an agent already stopped (by the worker's reaper, say, after its loop died) is no failure:
+ * the agent stays as it is, and the kill still ends what its loop left running on this machine.
+ */
+async function killOrStopped(town: Town, ref: string): Promise<TransitionResult> {
+  try {
+    return await town.agents.kill(ref);
+  } catch (error) {
+    if (!isTinytownError(error) || error.code !== 'INVALID_TRANSITION') throw error;
+    const agent = await town.agents.resolve(ref);
+    if (agent.state !== 'stopped') throw error;
+    return { agent, previous: agent.state };
+  }
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -375,7 +391,8 @@ export function registerAgentCommands(program: Command): void {
         .action(
           act(async (ctx, ref: string) => {
             const town = await ctx.town();
-            const { agent, previous } = await town.agents[name](ref);
+            const { agent, previous } =
+              name === 'kill' ? await killOrStopped(town, ref) : await town.agents[name](ref);
             // A kill also reaches the local process at once, so a running round ends now; with the loop
             // already dead, it ends the round the loop left behind.
             const signalled =
@@ -383,7 +400,11 @@ export function registerAgentCommands(program: Command): void {
               (signalAgentProcess(ctx.config.root, agent.id) ||
                 (await stopOrphanedRoundOf(ctx.config.root, agent.id)));
             ctx.out.result({ agent, previous_state: previous, signalled }, () =>
-              ctx.out.line(`${verb} ${agentLine(ctx.out, agent)}: ${previous} -> ${agent.state}`),
+              ctx.out.line(
+                previous === agent.state
+                  ? `${agentLine(ctx.out, agent)} was already ${agent.state}${signalled ? '; stopped what it left running here' : ''}`
+                  : `${verb} ${agentLine(ctx.out, agent)}: ${previous} -> ${agent.state}`,
+              ),
             );
           }),
         ),
@@ -527,12 +548,21 @@ export function registerAgentCommands(program: Command): void {
           const stopped = await Promise.all(
             result.recovered.map((agent) => stopOrphanedRoundOf(ctx.config.root, agent.id)),
           );
+          // The worker's reaper recovers lapsed leases too, and cannot reach this machine's processes: an
+          // agent it stopped may have left a round running here all the same.
+          const recoveredIds = new Set(result.recovered.map((agent) => agent.id));
+          const stoppedElsewhere = (await town.agents.list()).filter(
+            (agent) => agent.state === 'stopped' && !recoveredIds.has(agent.id),
+          );
+          const leftRunning: Agent[] = [];
+          for (const agent of stoppedElsewhere)
+            if (await stopOrphanedRoundOf(ctx.config.root, agent.id)) leftRunning.push(agent);
           const doc = {
             checked: result.checked,
             recovered: result.recovered,
             messages_returned: result.messagesReturned,
             tasks_requeued: result.tasksRequeued,
-            orphaned_rounds_stopped: stopped.filter(Boolean).length,
+            orphaned_rounds_stopped: stopped.filter(Boolean).length + leftRunning.length,
           };
           ctx.out.result(doc, () => {
             result.recovered.forEach((agent, index) => {
@@ -541,6 +571,10 @@ export function registerAgentCommands(program: Command): void {
                 `Recovered ${agentLine(ctx.out, agent)} (was ${agent.state}, last heartbeat ${ago(agent.last_heartbeat)}${round})`,
               );
             });
+            for (const agent of leftRunning)
+              ctx.out.line(
+                `Stopped the round ${agentLine(ctx.out, agent)} left running (it was already stopped)`,
+              );
             ctx.out.line(
               `${result.recovered.length} agent(s) recovered of ${result.checked} with a lease; ${result.messagesReturned} message(s) returned, ${result.tasksRequeued} task(s) back to assigned`,
             );
