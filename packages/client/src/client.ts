@@ -18,8 +18,15 @@ export interface TinytownClientOptions {
   getAttempts?: number | undefined;
 }
 
-type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
-type Query<O> = O extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+/**
+ * Optional fields also take `undefined`, so callers compiled with `exactOptionalPropertyTypes` can pass
+ * `{ cli: options.cli }` through: JSON bodies and query strings leave an undefined field out alike.
+ */
+type AllowUndefined<T> = { [K in keyof T]: object extends Pick<T, K> ? T[K] | undefined : T[K] };
+type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } }
+  ? AllowUndefined<B>
+  : never;
+type Query<O> = O extends { parameters: { query?: infer Q } } ? AllowUndefined<NonNullable<Q>> : never;
 
 /** A response body with the version townhall gave it (its ETag), for the `…IfChanged` calls. */
 export interface Versioned<T> {

@@ -57,6 +57,22 @@ describe('the README, as a consumer with strict settings compiles it against the
     }
   });
 
+  it('optional fields take undefined (a value passed through) with exactOptionalPropertyTypes', () => {
+    const source = `import { createTinytownClient } from '@tinytown/client';
+const town = createTinytownClient({ baseUrl: 'http://127.0.0.1:8080' });
+export function spawn(name: string, cli: string | undefined, state: 'running' | undefined) {
+  return [town.agents.spawn({ name, cli }), town.tasks.list({ state, agent: undefined })];
+}
+`;
+    expect(
+      diagnostics('passthrough.ts', source, {
+        ...strictest,
+        module: ts.ModuleKind.ESNext,
+        moduleResolution: ts.ModuleResolutionKind.Bundler,
+      }),
+    ).toEqual([]);
+  });
+
   it('NodeNext (CommonJS)', () => {
     const source = `${ambient}import { createTinytownClient, TinytownApiError } from '@tinytown/client';
 const town = createTinytownClient({ baseUrl: 'http://127.0.0.1:8080', apiKey: process.env.TINYTOWN_API_KEY });
