@@ -48,11 +48,12 @@ async function readProblem(response: Response): Promise<ProblemDetails> {
   const text = await response.clone().text();
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') return parsed as ProblemDetails;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as ProblemDetails;
   } catch {
-    // Not JSON: a proxy or load balancer answered. Keep its text as the detail.
+    // Not JSON: a proxy or load balancer answered.
   }
-  return { detail: text.slice(0, 500) || undefined };
+  // Its page (an nginx 502, say) is kept for inspection but out of the error's one-line message.
+  return text === '' ? {} : { body: text.slice(0, 500) };
 }
 
 /** Every non-2xx answer, for the raw client and the friendly methods alike, becomes a TinytownApiError. */

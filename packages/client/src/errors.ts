@@ -1,13 +1,13 @@
-/** The RFC 9457 problem document every townhall error carries. */
-export interface ProblemDetails {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  /** Tinytown's stable error code (`AGENT_NOT_FOUND`, `NOT_IN_BACKLOG`, …). */
-  code?: string;
+import type { components } from './generated/schema.js';
+
+/**
+ * The RFC 9457 problem document townhall's errors carry (`code` is Tinytown's stable error code such as
+ * `AGENT_NOT_FOUND`; `errors` names the fields of an invalid request). Any field may be missing when
+ * something other than townhall answered; a body that was not JSON is kept in `body`.
+ */
+export type ProblemDetails = Partial<components['schemas']['ProblemDetails']> & {
   [extension: string]: unknown;
-}
+};
 
 /** Base of every error the SDK throws, so one `instanceof` catches them all. */
 export class TinytownClientError extends Error {
@@ -34,12 +34,17 @@ export class TinytownApiError extends TinytownClientError {
     method: string,
     url: string,
   ) {
-    const title = problem.title ?? response.statusText ?? `HTTP ${response.status}`;
-    super(`${method} ${url} failed with ${response.status}: ${problem.detail ?? title}`);
+    // A JSON body that is not a problem document (some gateways answer so) may hold anything.
+    const detail = typeof problem.detail === 'string' ? problem.detail : undefined;
+    const title =
+      (typeof problem.title === 'string' ? problem.title : undefined) ||
+      response.statusText ||
+      `HTTP ${response.status}`;
+    super(`${method} ${url} failed with ${response.status}: ${detail ?? title}`);
     this.status = response.status;
     this.code = typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`;
     this.title = title;
-    this.detail = problem.detail;
+    this.detail = detail;
     this.problem = problem;
     this.method = method;
     this.url = url;

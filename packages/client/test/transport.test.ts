@@ -66,6 +66,43 @@ describe('transport', () => {
     expect(server.requests[0]?.headers.authorization).toBe('Bearer tt_secret');
   });
 
+  it('a proxy error page (HTML 502) is a one-line TinytownApiError with the page kept in problem.body', async () => {
+    const page =
+      '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+    const server = await serve((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end(page);
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url, getAttempts: 1 });
+    const error = await client.town.get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TinytownApiError);
+    expect(error).toMatchObject({ status: 502, code: 'HTTP_502', title: 'Bad Gateway', detail: undefined });
+    expect((error as TinytownApiError).message).toBe(
+      `GET ${server.url}/v1/town failed with 502: Bad Gateway`,
+    );
+    expect((error as TinytownApiError).problem.body).toBe(page);
+  });
+
+  it('a JSON error that is not a problem document does not leak objects into the message', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(503, 'Service Unavailable', { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: { reason: 'maintenance' }, title: 7 }));
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url, getAttempts: 1 });
+    const error = await client.town.get().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      status: 503,
+      code: 'HTTP_503',
+      title: 'Service Unavailable',
+      detail: undefined,
+    });
+    expect((error as TinytownApiError).message).toBe(
+      `GET ${server.url}/v1/town failed with 503: Service Unavailable`,
+    );
+  });
+
   it('retries a GET whose connection dropped, with back-off, and then succeeds', async () => {
     const server = await serve((req, res, hit) => {
       if (hit < 3) {

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { type components, createTinytownClient } from '../src/index.js';
+import { type components, createTinytownClient, type TinytownApiError } from '../src/index.js';
 
 const client = createTinytownClient({ baseUrl: 'http://127.0.0.1:1' });
 
@@ -17,6 +17,13 @@ describe('types follow the OpenAPI document', () => {
     void client.raw.POST('/v1/backlog', { body: { description: 'ok', tags: ['a'] } });
     // @ts-expect-error the raw client checks paths too.
     void client.raw.GET('/v1/agentz');
+  });
+
+  it('the problem document of an API error', () => {
+    expectTypeOf<TinytownApiError['problem']['errors']>().toEqualTypeOf<
+      { in: string; field: string; message: string }[] | undefined
+    >();
+    expectTypeOf<TinytownApiError['problem']['request_id']>().toEqualTypeOf<string | undefined>();
   });
 
   it('response bodies', () => {
