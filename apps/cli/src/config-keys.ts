@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TinytownError } from '@tinytown/core';
 import { stringify } from 'smol-toml';
+import { editTomlKey } from './toml-edit.js';
 import { readTomlFile } from './toml-file.js';
 
 /** `tt config` keys are dotted paths into a TOML file: `agent.idle_timeout_secs`, `agent_clis.my-ai`. */
@@ -65,6 +66,7 @@ export function setConfigKey<T>(
   check: (config: T) => void = () => {},
 ): unknown {
   const path = keyPath(key);
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const raw = existsSync(file) ? readTomlFile(file) : {};
   let table: Record<string, unknown> = raw;
   for (const part of path.slice(0, -1)) {
@@ -90,6 +92,7 @@ export function setConfigKey<T>(
   }
   check(parsed.data as T);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${stringify(raw)}\n`);
+  // Only the key's line changes: the file's comments (tt init's notes, the user's own) stay.
+  writeFileSync(file, editTomlKey(text, path, raw));
   return getPath(parsed.data, path);
 }

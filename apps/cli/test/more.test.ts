@@ -137,6 +137,33 @@ describe('tt init', () => {
   });
 });
 
+describe('tt config <key> <value>', () => {
+  it('changes only that key in tinytown.toml: tt init’s notes and the user’s own comments stay', async () => {
+    const file = join(t.dir, 'tinytown.toml');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n# ours: keep the lease short on this laptop\n`);
+    const before = readFileSync(file, 'utf8');
+    const comments = before.split('\n').filter((line) => line.includes('#'));
+    expect(comments.length).toBeGreaterThan(5);
+
+    await t.json('config', 'agent.auto_claim', 'true');
+    await t.json('config', 'agent.lease_secs', '12');
+    await t.json('config', 'townhall.rest_port', '8181');
+    await t.json('config', 'agent_clis.my-ai', JSON.stringify({ command: 'my-ai --yes' }));
+    const after = readFileSync(file, 'utf8');
+    expect(after).toMatch(/^auto_claim = true +# idle agents take/m);
+    expect(after).toMatch(/^lease_secs = 12 +# an agent that misses heartbeats/m);
+    const changed = comments.filter((line) => !/^(auto_claim|lease_secs) =/.test(line));
+    for (const line of changed) expect(after).toContain(line);
+    expect(after.startsWith(before.split('\n').slice(0, 3).join('\n'))).toBe(true);
+    expect(await t.json('config', 'agent_clis.my-ai.command')).toEqual({
+      key: 'agent_clis.my-ai.command',
+      value: 'my-ai --yes',
+    });
+    expect(await t.json('config', 'townhall.rest_port')).toMatchObject({ value: 8181 });
+    expect(await t.json('config', 'agent.auto_claim')).toMatchObject({ value: true });
+  });
+});
+
 describe('tt config --global', () => {
   it('keeps this machine’s defaults in TT_HOME/config.toml and tt init copies them into a new town', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'tt-machine-'));
