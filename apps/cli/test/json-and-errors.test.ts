@@ -318,6 +318,11 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['assign', 'carol'], 2, /missing required argument/);
     await expectFailure(['frobnicate'], 2, /unknown command/);
     await expectFailure(['resume', 'carol'], 1, /cannot become idle/);
+    await expectFailure(
+      ['restart', 'carol'],
+      1,
+      /^tt: error: Agent carol is (starting|idle|working), not stopped: only a stopped agent can be restarted \('tt kill carol' stops it\)$/,
+    );
     await expectFailure(['wait', 'carol', '--timeout', '0.2'], 1, /still/);
     await expectFailure(['backlog', 'claim', '00000000-0000-4000-8000-000000000000', 'carol'], 1);
     await expectFailure(['sync', 'sideways'], 2);

@@ -207,6 +207,23 @@ async function killOrStopped(town: Town, ref: string): Promise<TransitionResult>
   }
 }
 
+/** Restarts a stopped agent; one that is still live is refused with what to do instead. */
+async function restartStopped(town: Town, ref: string): Promise<TransitionResult> {
+  try {
+    return await town.agents.restart(ref);
+  } catch (error) {
+    if (!isTinytownError(error) || error.code !== 'INVALID_TRANSITION') throw error;
+    const agent = await town.agents.resolve(ref);
+    if (isTerminalAgentState(agent.state)) throw error;
+    throw new TinytownError(
+      'INVALID_TRANSITION',
+      `Agent ${agent.name} is ${agent.state}, not stopped: only a stopped agent can be restarted ('tt kill ${agent.name}' stops it)`,
+      { agent: agent.name, state: agent.state },
+      { cause: error },
+    );
+  }
+}
+
 export function registerAgentCommands(program: Command): void {
   examples(
     program
@@ -434,7 +451,7 @@ export function registerAgentCommands(program: Command): void {
           await ctx.ensureLocalRedis();
           const town = await ctx.town();
           requireRunnableCli(ctx, (await town.agents.resolve(ref)).cli);
-          const { agent } = await town.agents.restart(ref);
+          const { agent } = await restartStopped(town, ref);
           if (opts.foreground) {
             const result = await runLoopHere(ctx, town, agent, maxRounds);
             ctx.out.result({ agent: await town.agents.get(agent.id), result }, () =>
