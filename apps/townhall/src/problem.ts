@@ -1,23 +1,11 @@
 /** RFC 9457 problem details: the one error shape townhall answers with. */
+import type { FieldError, ProblemCode, ProblemDetails } from './schemas/common.js';
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
-export interface FieldError {
-  /** Where the field is: `body`, `params`, `querystring` or `headers`. */
-  in: string;
-  field: string;
-  message: string;
-}
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  /** Stable, machine-readable: branch on this, never on `detail`. */
-  code: string;
-  request_id?: string;
-  errors?: FieldError[];
-}
+export type { FieldError, ProblemCode } from './schemas/common.js';
+/** The one error shape: its schema (`ProblemDetails`) is what the OpenAPI document serves. */
+export type Problem = ProblemDetails;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -34,13 +22,13 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problemType(code: string): string {
+export function problemType(code: ProblemCode): string {
   return `https://tinytown.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`;
 }
 
 export function makeProblem(
   status: number,
-  code: string,
+  code: ProblemCode,
   detail: string,
   extra: { requestId?: string; errors?: FieldError[] } = {},
 ): Problem {
@@ -59,7 +47,7 @@ export function makeProblem(
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     detail: string,
     readonly headers: Record<string, string> = {},
     readonly errors: FieldError[] = [],

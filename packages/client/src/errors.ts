@@ -5,9 +5,17 @@ import type { components } from './generated/schema.js';
  * `AGENT_NOT_FOUND`; `errors` names the fields of an invalid request). Any field may be missing when
  * something other than townhall answered; a body that was not JSON is kept in `body`.
  */
-export type ProblemDetails = Partial<components['schemas']['ProblemDetails']> & {
+export type ProblemDetails = Partial<Omit<components['schemas']['ProblemDetails'], 'code'>> & {
+  code?: ProblemCode | (string & {});
   [extension: string]: unknown;
 };
+
+/**
+ * The codes this version of townhall's API document lists. The `(string & {})` keeps the type open: a
+ * gateway or a newer townhall may send a code this list does not have, and `HTTP_<status>` stands in for
+ * a body without one.
+ */
+export type ProblemCode = components['schemas']['ProblemCode'];
 
 /** Base of every error the SDK throws, so one `instanceof` catches them all. */
 export class TinytownClientError extends Error {
@@ -19,7 +27,7 @@ export class TinytownApiError extends TinytownClientError {
   override name = 'TinytownApiError';
   readonly status: number;
   /** The stable code from the problem document, or `HTTP_<status>` when the body had none. */
-  readonly code: string;
+  readonly code: ProblemCode | (string & {});
   readonly title: string;
   readonly detail: string | undefined;
   readonly problem: ProblemDetails;

@@ -5,6 +5,7 @@ export {
   type Versioned,
 } from './client.js';
 export {
+  type ProblemCode,
   type ProblemDetails,
   TinytownApiError,
   TinytownClientError,

@@ -1,5 +1,10 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { type components, createTinytownClient, type TinytownApiError } from '../src/index.js';
+import {
+  type components,
+  createTinytownClient,
+  type ProblemCode,
+  type TinytownApiError,
+} from '../src/index.js';
 
 const client = createTinytownClient({ baseUrl: 'http://127.0.0.1:1' });
 
@@ -24,6 +29,16 @@ describe('types follow the OpenAPI document', () => {
       { in: string; field: string; message: string }[] | undefined
     >();
     expectTypeOf<TinytownApiError['problem']['request_id']>().toEqualTypeOf<string | undefined>();
+  });
+
+  it('the codes of an API error', () => {
+    expectTypeOf<'AGENT_NOT_FOUND'>().toExtend<ProblemCode>();
+    expectTypeOf<'UNAUTHENTICATED'>().toExtend<ProblemCode>();
+    expectTypeOf<'RATE_LIMITED'>().toExtend<ProblemCode>();
+    expectTypeOf<'UNAUTHORIZED'>().not.toExtend<ProblemCode>();
+    // Open: a gateway's or a newer townhall's code still fits, and so does HTTP_<status>.
+    expectTypeOf<'HTTP_502'>().toExtend<TinytownApiError['code']>();
+    expectTypeOf<ProblemCode>().toExtend<TinytownApiError['code']>();
   });
 
   it('response bodies', () => {

@@ -2,7 +2,14 @@ import { isTinytownError, type TinytownError } from '@tinytown/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { App } from '../context.js';
-import { type FieldError, HttpProblem, makeProblem, PROBLEM_CONTENT_TYPE, type Problem } from '../problem.js';
+import {
+  type FieldError,
+  HttpProblem,
+  makeProblem,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  type ProblemCode,
+} from '../problem.js';
 
 const CATEGORY_STATUS = { not_found: 404, conflict: 409, invalid: 400, unavailable: 503 } as const;
 
@@ -42,7 +49,7 @@ function validationProblem(error: FastifyError): Problem {
   return makeProblem(400, 'VALIDATION_FAILED', detail || `Invalid ${where}`, { errors });
 }
 
-const FRAMEWORK_CODES: Record<string, { status: number; code: string; detail?: string }> = {
+const FRAMEWORK_CODES: Record<string, { status: number; code: ProblemCode; detail?: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',

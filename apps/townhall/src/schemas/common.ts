@@ -1,4 +1,36 @@
+import { ERROR_CODES, type ErrorCode } from '@tinytown/core';
 import { z } from 'zod';
+
+/** The codes of townhall's own HTTP layer, besides the town's (core's `ERROR_CODES`). */
+const HTTP_PROBLEM_CODES = [
+  'BAD_REQUEST',
+  'MALFORMED_JSON',
+  'VALIDATION_FAILED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'UNAUTHENTICATED',
+  'INVALID_CREDENTIALS',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'REQUEST_TIMEOUT',
+  'SHUTTING_DOWN',
+  'INTERNAL',
+] as const;
+
+/** Every code a problem can carry: listed in the OpenAPI document, so typed clients can branch on it. */
+export const ProblemCode = z
+  .enum([...(Object.keys(ERROR_CODES) as ErrorCode[]), ...HTTP_PROBLEM_CODES])
+  .meta({ id: 'ProblemCode', description: 'Stable machine-readable code: branch on this, never on `detail`' });
+export type ProblemCode = z.infer<typeof ProblemCode>;
+
+export const FieldError = z.object({
+  in: z.string().describe('Where the field is: `body`, `params`, `querystring` or `headers`'),
+  field: z.string(),
+  message: z.string(),
+});
+export type FieldError = z.infer<typeof FieldError>;
 
 /** Every error townhall returns (application/problem+json). */
 export const ProblemDetails = z
@@ -7,14 +39,12 @@ export const ProblemDetails = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string().describe('Stable machine-readable code, e.g. AGENT_NOT_FOUND, VALIDATION_FAILED'),
+    code: ProblemCode,
     request_id: z.string().optional(),
-    errors: z
-      .array(z.object({ in: z.string(), field: z.string(), message: z.string() }))
-      .optional()
-      .describe('Per-field problems of an invalid request'),
+    errors: z.array(FieldError).optional().describe('Per-field problems of an invalid request'),
   })
   .meta({ id: 'ProblemDetails', description: 'RFC 9457 problem details' });
+export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
 /** Any 8-4-4-4-12 hex id; the conductor's mailbox id is not a v4 UUID, so z.uuid() is too strict. */
 export const Id = z.guid();

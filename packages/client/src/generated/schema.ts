@@ -863,6 +863,11 @@ export interface components {
             /** @enum {string} */
             scaling_recommendation: "scale_up" | "steady" | "scale_down" | "scale_to_zero";
         };
+        /**
+         * @description Stable machine-readable code: branch on this, never on `detail`
+         * @enum {string}
+         */
+        ProblemCode: "AGENT_NOT_FOUND" | "TASK_NOT_FOUND" | "MISSION_NOT_FOUND" | "WORK_ITEM_NOT_FOUND" | "WATCH_NOT_FOUND" | "NOT_IN_BACKLOG" | "AGENT_EXISTS" | "INVALID_TRANSITION" | "LEASE_LOST" | "INVALID_NAME" | "RESERVED_NAME" | "INVALID_ID" | "INVALID_INPUT" | "AMBIGUOUS_REF" | "OBJECTIVE_INVALID" | "DEPENDENCY_CYCLE" | "CONFIG_INVALID" | "NOT_INITIALIZED" | "REDIS_UNAVAILABLE" | "REDIS_TOO_OLD" | "REDIS_NOT_INSTALLED" | "FORGE_ERROR" | "TIMEOUT" | "BAD_REQUEST" | "MALFORMED_JSON" | "VALIDATION_FAILED" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "FORBIDDEN" | "RATE_LIMITED" | "REQUEST_TIMEOUT" | "SHUTTING_DOWN" | "INTERNAL";
         /** @description RFC 9457 problem details */
         ProblemDetails: {
             /** @description A URI naming the kind of problem */
@@ -870,11 +875,11 @@ export interface components {
             title: string;
             status: number;
             detail: string;
-            /** @description Stable machine-readable code, e.g. AGENT_NOT_FOUND, VALIDATION_FAILED */
-            code: string;
+            code: components["schemas"]["ProblemCode"];
             request_id?: string;
             /** @description Per-field problems of an invalid request */
             errors?: {
+                /** @description Where the field is: `body`, `params`, `querystring` or `headers` */
                 in: string;
                 field: string;
                 message: string;
