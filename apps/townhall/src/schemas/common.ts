@@ -22,7 +22,10 @@ const HTTP_PROBLEM_CODES = [
 /** Every code a problem can carry: listed in the OpenAPI document, so typed clients can branch on it. */
 export const ProblemCode = z
   .enum([...(Object.keys(ERROR_CODES) as ErrorCode[]), ...HTTP_PROBLEM_CODES])
-  .meta({ id: 'ProblemCode', description: 'Stable machine-readable code: branch on this, never on `detail`' });
+  .meta({
+    id: 'ProblemCode',
+    description: 'Stable machine-readable code: branch on this, never on `detail`',
+  });
 export type ProblemCode = z.infer<typeof ProblemCode>;
 
 export const FieldError = z.object({
