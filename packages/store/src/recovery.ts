@@ -95,7 +95,12 @@ export class Recovery {
     }
     if (!options.toBacklog && !target) {
       const work = await Promise.all(dead.map((agent) => this.heldBy(agent)));
-      const reclaimed = work.reduce((sum, held) => sum + held.messages.length + held.tasks.length, 0);
+      // Counted as a move would count them: a task and the task_assign that hands it out are one item.
+      const reclaimed = work.reduce(
+        (sum, held) =>
+          sum + held.tasks.length + held.messages.filter((message) => message.type !== 'task_assign').length,
+        0,
+      );
       return { reclaimed, destination: { kind: 'listed' }, work };
     }
     let reclaimed = 0;

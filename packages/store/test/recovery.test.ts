@@ -99,6 +99,8 @@ describe('leases and recovery', () => {
     const before = await dumpKeys(ctx.redis.client);
     const listed = await town.recovery.reclaim();
     expect(listed.destination).toEqual({ kind: 'listed' });
+    // The task, the plain task text and the question: three items, as moving them counts.
+    expect(listed.reclaimed).toBe(3);
     expect(listed.work[0]?.messages).toHaveLength(3);
     expect(listed.work[0]?.tasks.map((t) => t.id)).toEqual([task.id]);
     expect(await dumpKeys(ctx.redis.client)).toEqual(before);
