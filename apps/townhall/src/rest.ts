@@ -68,6 +68,36 @@ async function reportEvictionRisk(app: TownhallServer, town: Town): Promise<void
   }
 }
 
+/** A listen that fails for a reason the operator can fix is said plainly (the bin prints no stack for it). */
+function listenFailure(error: unknown, bind: string, port: number): unknown {
+  const cause = { cause: error };
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new TinytownError(
+        'CONFIG_INVALID',
+        `Port ${port} on ${bind} is already in use: stop what holds it, or choose another port with --port (or [townhall] rest_port)`,
+        { field: 'rest_port' },
+        cause,
+      );
+    case 'EACCES':
+      return new TinytownError(
+        'CONFIG_INVALID',
+        `Port ${port} needs privileges this process lacks: choose a port above 1023 with --port (or [townhall] rest_port)`,
+        { field: 'rest_port' },
+        cause,
+      );
+    case 'EADDRNOTAVAIL':
+      return new TinytownError(
+        'CONFIG_INVALID',
+        `This machine has no address ${bind} to listen on: choose another with --bind (or [townhall] bind)`,
+        { field: 'bind' },
+        cause,
+      );
+    default:
+      return error;
+  }
+}
+
 export async function startRest(options: RestOptions = {}): Promise<RunningTownhall> {
   const env = options.env ?? process.env;
   const loaded = loadTownConfig(options.townDir ?? process.cwd(), env);
@@ -108,7 +138,7 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
   } catch (error) {
     await app.close();
     await town.close();
-    throw error;
+    throw listenFailure(error, bind, port);
   }
   app.log.info(
     { town: config.name, auth: settings.auth.mode, source: loaded.source },

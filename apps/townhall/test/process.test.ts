@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +126,25 @@ describe('the townhall bin', () => {
     );
     expect(open.status).toBe(1);
     expect(open.stderr).toContain('Refusing to listen on 0.0.0.0');
+  });
+
+  it('says plainly, without a stack, that its port is taken', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      const taken = spawnSync(
+        process.execPath,
+        [BIN, 'rest', '--town', townDir('name = "hall"\n'), '--port', String(port)],
+        { encoding: 'utf8', env: { ...process.env, REDIS_URL: redis.current.url } },
+      );
+      expect(taken.status).toBe(1);
+      expect(taken.stderr).toBe(
+        `townhall: Port ${port} on 127.0.0.1 is already in use: stop what holds it, or choose another port with --port (or [townhall] rest_port) [CONFIG_INVALID]\n`,
+      );
+    } finally {
+      holder.close();
+    }
   });
 
   it('runs from the environment alone, with keys from TINYTOWN_TOWNHALL_KEYS', async () => {

@@ -172,9 +172,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
     response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
   });
+  const metricsPort = options.metricsPort ?? 9464;
+  const metricsHost = options.metricsHost ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.metricsPort ?? 9464, options.metricsHost ?? '127.0.0.1', () => resolve());
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      // The usual cause is a second worker on one machine, both on the default port.
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      reject(
+        new Error(
+          `port ${metricsPort} on ${metricsHost} (this worker's /health and /metrics) is already in use, perhaps by another worker: give each worker its own with --metrics-port (0 picks a free one)`,
+          { cause: error },
+        ),
+      );
+    });
+    server.listen(metricsPort, metricsHost, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

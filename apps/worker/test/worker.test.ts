@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +143,27 @@ describe('tinytown-worker', () => {
       expect(unknown.stderr).toMatch(/^tinytown-worker: Mission not found/);
     } finally {
       await town.close();
+    }
+  });
+
+  it('names the fix when its /health and /metrics port is taken', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-port-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'tinytown.toml'), 'name = "porttown"\n');
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      const taken = spawnSync(process.execPath, [BIN, '--town', dir, '--metrics-port', String(port)], {
+        encoding: 'utf8',
+        env: { ...process.env, REDIS_URL: redis.current.url },
+      });
+      expect(taken.status).toBe(1);
+      expect(taken.stderr).toContain(
+        `tinytown-worker: port ${port} on 127.0.0.1 (this worker's /health and /metrics) is already in use, perhaps by another worker: give each worker its own with --metrics-port (0 picks a free one)`,
+      );
+    } finally {
+      holder.close();
     }
   });
 
