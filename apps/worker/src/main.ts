@@ -12,7 +12,8 @@ Usage:
 
 --town          Town directory (tinytown.toml; or TINYTOWN_TOWN and REDIS_URL with no file). Default: .
 --interval      Seconds between dispatcher passes. Default: 5
---metrics-port  Port of /health and /metrics (0 picks a free one). Default: 9464
+--metrics-port  Port of /health and /metrics (0 picks a free one; workers sharing a machine each
+                need their own). Default: 9464
 --metrics-host  Address to bind them to. Default: 127.0.0.1
 --lease         Seconds a mission lease lasts without renewal. Default: 30
 --mission       Only this mission (its id, or its first 4+ characters), ticked every pass even when

@@ -97,3 +97,30 @@ export const MachineConfig = z
   })
   .strict();
 export type MachineConfig = z.infer<typeof MachineConfig>;
+
+/**
+ * Whether `path` names a setting of a config `schema` (`redis.url`, `agent_clis.<any name>.command`), set
+ * or not: what tells an unset key from a misspelt one.
+ */
+export function hasConfigKey(schema: z.ZodType, path: readonly string[]): boolean {
+  let current: z.ZodType = schema;
+  for (const part of path) {
+    while (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodNullable
+    ) {
+      current = current.unwrap() as z.ZodType;
+    }
+    if (current instanceof z.ZodObject) {
+      const next = (current.shape as Record<string, z.ZodType | undefined>)[part];
+      if (!next) return false;
+      current = next;
+    } else if (current instanceof z.ZodRecord) {
+      current = current.valueType as z.ZodType;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}

@@ -7,7 +7,9 @@ import {
   CONDUCTOR_ID,
   categorizeMessage,
   displayLabel,
+  hasConfigKey,
   isConductorAlias,
+  MachineConfig,
   MissionPolicy,
   matchAgentRef,
   nicknameFor,
@@ -149,5 +151,14 @@ describe('schemas', () => {
     const result = TownConfig.safeParse({ name: 'town', surprise: 1 });
     expect(result.success).toBe(false);
     expect(TownConfig.parse({ name: 'town' }).agent.lease_secs).toBe(30);
+  });
+
+  it('tells a setting that is only unset from one that does not exist', () => {
+    const known = ['redis.url', 'conductor_cli', 'agent.max_rounds', 'agent_clis.my-ai.command', 'townhall'];
+    for (const key of known) expect(hasConfigKey(TownConfig, key.split('.'))).toBe(true);
+    const unknown = ['redis.uri', 'agent.max_round', 'agent_clis.my-ai.comand', 'name.first', 'surprise'];
+    for (const key of unknown) expect(hasConfigKey(TownConfig, key.split('.'))).toBe(false);
+    expect(hasConfigKey(MachineConfig, ['default_cli'])).toBe(true);
+    expect(hasConfigKey(MachineConfig, ['redis', 'url'])).toBe(false);
   });
 });

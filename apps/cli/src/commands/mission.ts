@@ -153,7 +153,9 @@ export function registerMissionCommands(program: Command): void {
             const { mission: m, summary } = view;
             ctx.out.line(`Mission ${m.id}: ${m.state}${m.blocked_reason ? ` (${m.blocked_reason})` : ''}`);
             ctx.out.line(`  objectives: ${m.objective_refs.map(objectiveLabel).join(', ')}`);
-            ctx.out.line(`  work: ${JSON.stringify(summary)}`);
+            ctx.out.line(
+              `  work: ${summary.done}/${summary.total_work_items} done, ${summary.running} running, ${summary.assigned} assigned, ${summary.ready} ready, ${summary.pending} pending, ${summary.blocked} blocked; ${summary.active_watches} active watch(es)`,
+            );
             for (const item of view.work_items ?? []) {
               ctx.out.line(
                 `  ${item.id.slice(0, 8)} ${item.status.padEnd(8)} ${item.kind.padEnd(10)} ${item.title}`,

@@ -5,6 +5,7 @@ import { presetNames, resolveAgentCli } from '@tinytown/agent';
 import {
   ACTIVE_AGENT_STATES,
   type AgentCliConfig,
+  hasConfigKey,
   MachineConfig,
   TinytownError,
   TownConfig,
@@ -328,12 +329,14 @@ export function registerTownCommands(program: Command): void {
           }
           if (value === undefined) {
             const current = getPath(machine ? readMachineConfig() : ctx.config.config, keyPath(key));
-            if (current === undefined)
+            if (current === undefined) {
+              const known = hasConfigKey(machine ? MachineConfig : TownConfig, keyPath(key));
               throw new TinytownError(
                 'CONFIG_INVALID',
-                machine ? `'${key}' is not set in ${file}` : `Unknown config key '${key}'`,
+                known ? `'${key}' is not set in ${file}` : `Unknown config key '${key}'`,
                 { field: key },
               );
+            }
             ctx.out.result({ key, value: current }, () => ctx.out.line(formatValue(current)));
             return;
           }
