@@ -329,7 +329,11 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['restore', 'missing.json'], 1, /Cannot read/);
     await expectFailure(['config', 'agent.max_rounds', '-3'], 1, /Cannot set/);
     await expectFailure(['config', 'no.such.key'], 1, /Unknown config key 'no.such.key'/);
-    await expectFailure(['config', 'redis.url'], 1, /^tt: error: 'redis.url' is not set in .*tinytown\.toml$/);
+    await expectFailure(
+      ['config', 'redis.url'],
+      1,
+      /^tt: error: 'redis.url' is not set in .*tinytown\.toml$/,
+    );
     await expectFailure(['inbox'], 2);
     await expectFailure(['task', 'current'], 1, /name an agent/);
     const json = await expectFailure(['assign', 'nobody', 'x', '--json'], 1);

@@ -80,7 +80,9 @@ describe('tt mission', () => {
     const human = await t.tt('mission', 'status', started.mission.id);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('acme/app#1');
-    expect(human.stdout).toMatch(/^ {2}work: 0\/\d+ done, \d+ running, \d+ assigned, \d+ ready, \d+ pending, \d+ blocked; \d+ active watch\(es\)$/m);
+    expect(human.stdout).toMatch(
+      /^ {2}work: 0\/\d+ done, \d+ running, \d+ assigned, \d+ ready, \d+ pending, \d+ blocked; \d+ active watch\(es\)$/m,
+    );
   });
 
   it('fails with one line and a non-zero exit on bad objectives, unknown missions and cycles', async () => {
