@@ -1,4 +1,4 @@
-import { type AgentCliConfig, TinytownError } from '@tinytown/core';
+import { type AgentCliConfigInput, TinytownError } from '@tinytown/core';
 import { splitCommandLine } from './command-words.js';
 
 /** How the round prompt reaches the CLI: piped to stdin, or written to a file whose path follows `flag`. */
@@ -48,12 +48,12 @@ function normalizeSpaces(command: string): string {
   return command.trim().split(/\s+/).join(' ');
 }
 
-function fromCustom(name: string, config: AgentCliConfig): ResolvedCli {
+function fromCustom(name: string, config: AgentCliConfigInput): ResolvedCli {
   return {
     name,
     argv: splitCommandLine(config.command),
     promptVia: config.prompt_flag ? { flag: config.prompt_flag } : 'stdin',
-    env: { ...config.env },
+    env: { ...(config.env ?? {}) },
     workdir: config.workdir,
   };
 }
@@ -82,7 +82,7 @@ function findKey<V>(table: Readonly<Record<string, V>>, wanted: string): string 
  */
 export function resolveAgentCli(
   ref: string | null | undefined,
-  agentClis: Readonly<Record<string, AgentCliConfig>> = {},
+  agentClis: Readonly<Record<string, AgentCliConfigInput>> = {},
 ): ResolvedCli {
   const wanted = (ref ?? '').trim() || DEFAULT_CLI;
 

@@ -2,12 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   type Agent,
-  type AgentCliConfig,
+  type AgentCliConfigInput,
   type AgentState,
   isTerminalAgentState,
   isTerminalTaskState,
   isTinytownError,
   type Message,
+  parseId,
   TinytownError,
 } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
@@ -36,7 +37,8 @@ export interface AgentLoopOptions {
   /** The town directory: the CLI's working directory (unless its config says otherwise) and where logs go. */
   readonly townRoot: string;
   readonly settings: AgentLoopSettings;
-  readonly agentClis?: Readonly<Record<string, AgentCliConfig>>;
+  /** `[agent_clis]` entries as written in tinytown.toml (`env` may be left out). */
+  readonly agentClis?: Readonly<Record<string, AgentCliConfigInput>>;
   /** Passed to the CLI as REDIS_URL so its `tt` commands reach the same Redis. */
   readonly redisUrl?: string;
   readonly townhallUrl?: string;
@@ -145,6 +147,8 @@ export class AgentLoop {
   private readonly maxFailures: number;
   private rounds = 0;
   private failedRounds = 0;
+  /** Why the loop ended in `error`, for the result. */
+  private failure: string | undefined;
   private consecutiveFailures = 0;
   private idleSince = Date.now();
   /** Informational lines from rounds that had nothing to act on, shown in the next prompt. */
@@ -169,7 +173,6 @@ export class AgentLoop {
 
   async run(): Promise<AgentLoopResult> {
     let reason: AgentLoopExit;
-    let error: string | undefined;
     try {
       reason = await this.loop();
     } catch (caught) {
@@ -177,9 +180,9 @@ export class AgentLoop {
         reason = 'removed';
       } else {
         reason = 'error';
-        error = caught instanceof Error ? caught.message : String(caught);
-        this.log(`error: ${error}`);
-        await this.moveTo('error', [], `Runtime error: ${error}`).catch(() => {});
+        this.failure = caught instanceof Error ? caught.message : String(caught);
+        this.log(`error: ${this.failure}`);
+        await this.moveTo('error', [], `Runtime error: ${this.failure}`).catch(() => {});
       }
     }
     const finalState = await this.finish(reason);
@@ -189,7 +192,7 @@ export class AgentLoop {
       rounds: this.rounds,
       failedRounds: this.failedRounds,
       finalState,
-      ...(error === undefined ? {} : { error }),
+      ...(this.failure === undefined ? {} : { error: this.failure }),
     };
   }
 
@@ -462,11 +465,13 @@ export class AgentLoop {
     if (killed) return 'killed';
     if (signal?.aborted) return 'aborted';
     if (outcome.spawnError) {
-      await this.moveTo('error', ['working'], `CLI could not start: ${outcome.spawnError.message}`);
+      this.failure = `CLI could not start: ${outcome.spawnError.message}`;
+      await this.moveTo('error', ['working'], this.failure);
       return 'error';
     }
     if (this.consecutiveFailures >= this.maxFailures) {
-      await this.moveTo('error', ['working'], `${this.consecutiveFailures} rounds failed in a row`);
+      this.failure = `${this.consecutiveFailures} rounds failed in a row (the last: ${describeOutcome(outcome)})`;
+      await this.moveTo('error', ['working'], this.failure);
       return 'error';
     }
     await this.moveTo('idle', ['working']);
@@ -485,7 +490,13 @@ export class AgentLoop {
   }
 }
 
-/** Runs an agent's round loop until it stops; see `AgentLoop`. */
-export function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoopResult> {
-  return new AgentLoop(options).run();
+/**
+ * Runs an agent's round loop until it stops; see `AgentLoop`. Rejects at once, with `INVALID_ID` or
+ * `AGENT_NOT_FOUND`, when `agentId` names no agent: once running, an agent that disappears is one removed
+ * while it ran (`reason: 'removed'`).
+ */
+export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoopResult> {
+  const agentId = parseId(options.agentId, 'agentId');
+  await options.town.agents.get(agentId);
+  return new AgentLoop({ ...options, agentId }).run();
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentCliConfig } from '@tinytown/core';
 import { Town } from '@tinytown/store';
-import { useTestRedis } from '@tinytown/testkit';
+import { dumpKeys, useTestRedis } from '@tinytown/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../src/process-group.js';
 import { type AgentLoopOptions, type AgentLoopSettings, roundLogDir, runAgentLoop } from '../src/runtime.js';
@@ -264,11 +264,29 @@ describe('the agent round loop', () => {
       agentId: agent.id,
       townRoot: dir,
       settings: SETTINGS,
-      agentClis: { missing: { command: '/nonexistent/ai-cli --go', env: {} } },
+      // As written in tinytown.toml: `env` may be left out.
+      agentClis: { missing: { command: '/nonexistent/ai-cli --go' } },
       pollMs: 50,
     });
     expect(result).toMatchObject({ reason: 'error', finalState: 'error' });
+    expect(result.error).toMatch(/^CLI could not start: .*ENOENT/);
     expect((await town.messages.peek(agent.id)).total).toBe(1);
+  });
+
+  it('refuses at once an agent it cannot find, leaving the town as it was', async () => {
+    const agent = await town.agents.register({ name: 'named', cli: 'fake' });
+    const before = await dumpKeys(redis.current.client);
+    await expect(loop('named')).rejects.toMatchObject({
+      code: 'INVALID_ID',
+      message: "agentId must be a UUID, got 'named'",
+    });
+    await expect(loop('00000000-0000-4000-8000-00000000beef')).rejects.toMatchObject({
+      code: 'AGENT_NOT_FOUND',
+    });
+    expect(await dumpKeys(redis.current.client)).toEqual(before);
+    // An id in capitals is the same agent.
+    await town.tasks.assign('named', 'Anything');
+    expect(await loop(agent.id.toUpperCase())).toMatchObject({ reason: 'max_rounds', finalState: 'stopped' });
   });
 
   it('refuses an unknown CLI name instead of running it', async () => {

@@ -16,6 +16,8 @@ export const AgentCliConfig = z
   })
   .strict();
 export type AgentCliConfig = z.infer<typeof AgentCliConfig>;
+/** An entry as a caller may write it: `env` defaults to none. */
+export type AgentCliConfigInput = z.input<typeof AgentCliConfig>;
 
 export const ApiKeyEntry = z
   .object({
