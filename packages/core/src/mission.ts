@@ -44,6 +44,8 @@ export const MissionPolicy = z.object({
   watch_interval_secs: z.number().int().min(1).default(180),
 });
 export type MissionPolicy = z.infer<typeof MissionPolicy>;
+/** A policy as a caller gives it: every field may be left to its default. */
+export type MissionPolicyInput = z.input<typeof MissionPolicy>;
 export const DEFAULT_MISSION_POLICY: MissionPolicy = MissionPolicy.parse({});
 
 export const MissionRun = z.object({

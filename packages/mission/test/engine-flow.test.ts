@@ -81,7 +81,7 @@ describe('missions run to completion', () => {
     gh.setIssue(REPO, { number: 2, title: 'Implement B', body: 'depends on #1' });
     gh.setIssue(REPO, { number: 3, title: 'Implement C', body: 'depends on #9' });
     const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: await townRoot() });
-    const issue = (number: number) => ({ type: 'issue', owner: 'acme', repo: 'app', number });
+    const issue = (number: number) => ({ type: 'issue' as const, owner: 'acme', repo: 'app', number });
 
     const cycle = await service.start({ objectives: [issue(1), issue(2)] }).catch((e: unknown) => e);
     expect(isTinytownError(cycle, 'DEPENDENCY_CYCLE')).toBe(true);
@@ -97,6 +97,21 @@ describe('missions run to completion', () => {
 
     const none = await service.start({ objectives: [] }).catch((e: unknown) => e);
     expect(isTinytownError(none, 'OBJECTIVE_INVALID')).toBe(true);
+
+    // The types keep TypeScript callers right; a JavaScript caller's shapes are checked all the same.
+    const untyped = { objectives: [{ type: 'docs', path: 'a.md' }], policy: { max_parallel_items: 0 } };
+    const misshapen = await service.start(untyped as never).catch((e: unknown) => e);
+    expect(misshapen).toMatchObject({
+      code: 'OBJECTIVE_INVALID',
+      message: expect.stringMatching(/^objectives\[0\]/),
+    });
+    const badPolicy = await service
+      .start({ ...untyped, objectives: [issue(1)] } as never)
+      .catch((e: unknown) => e);
+    expect(badPolicy).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/policy\.max_parallel_items/),
+    });
 
     expect(await service.list({ activeOnly: false })).toEqual([]);
     expect(await ctx.redis.client.keys('*mission*')).toEqual([]);

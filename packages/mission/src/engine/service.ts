@@ -2,6 +2,7 @@ import {
   isTinytownError,
   MissionNote,
   MissionPolicy,
+  type MissionPolicyInput,
   MissionRun,
   type MissionState,
   type MissionSummary,
@@ -34,9 +35,10 @@ export interface MissionServiceOptions {
   now?: () => Date;
 }
 
+/** Typed for callers; checked again at run time, so a JavaScript caller's mistakes get the same errors. */
 export interface StartMissionInput {
-  objectives: unknown;
-  policy?: unknown;
+  objectives: readonly ObjectiveRef[];
+  policy?: MissionPolicyInput;
 }
 
 export interface MissionStatusView {
