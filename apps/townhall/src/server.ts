@@ -138,6 +138,7 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
     genReqId,
     bodyLimit: settings.body_limit_bytes,
     requestTimeout: settings.request_timeout_ms,
+    trustProxy: settings.trust_proxy,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler,

@@ -138,4 +138,30 @@ describe('auth attempts are limited', () => {
       );
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
   });
+
+  it('without trust_proxy, X-Forwarded-For cannot buy a client a fresh budget', async () => {
+    const guess = (from: string) =>
+      call(h.base, 'GET', '/v1/town', { headers: { 'x-api-key': 'tt_guess', 'x-forwarded-for': from } });
+    for (let i = 0; i < 3; i++) expect((await guess(`203.0.113.${i}`)).status).toBe(401);
+    expectProblem(await guess('203.0.113.99'), 429, 'RATE_LIMITED');
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  const h = useTownhall({ townhall: { ...section, rate_limits: { auth: 2 }, trust_proxy: ['127.0.0.1'] } });
+
+  it('counts and logs each forwarded client on its own', async () => {
+    const guess = (from: string) =>
+      call(h.base, 'GET', '/v1/town', { headers: { 'x-api-key': 'tt_guess', 'x-forwarded-for': from } });
+    expect((await guess('203.0.113.7')).status).toBe(401);
+    expect((await guess('203.0.113.7')).status).toBe(401);
+    expectProblem(await guess('203.0.113.7'), 429, 'RATE_LIMITED');
+    // Another client behind the same proxy still has its budget.
+    expect((await guess('198.51.100.4')).status).toBe(401);
+    expect(h.logs.some((line) => line.includes('"remoteAddress":"198.51.100.4"'))).toBe(true);
+  });
+
+  it('refuses a proxy that is not an address or range', () => {
+    expect(() => makeConfig({ trust_proxy: ['proxy.internal'] })).toThrow(/trust_proxy/);
+  });
 });

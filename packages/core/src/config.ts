@@ -29,6 +29,15 @@ export const ApiKeyEntry = z
   .strict();
 export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
 
+/** A trusted proxy: an address, a CIDR range, or one of the named ranges proxy-addr knows. */
+const ProxyAddress = z.union([
+  z.ipv4(),
+  z.ipv6(),
+  z.cidrv4(),
+  z.cidrv6(),
+  z.enum(['loopback', 'linklocal', 'uniquelocal']),
+]);
+
 export const TownConfig = z
   .object({
     name: z.string().regex(NAME_PATTERN, 'use 1-64 letters, digits, ".", "_" or "-"'),
@@ -79,6 +88,17 @@ export const TownConfig = z
           .default({ mode: 'none', keys: [] }),
         /** Requests per window per client, by route class; 0 turns a class's limit off. */
         rate_limits: z.record(z.string(), z.number().int().nonnegative()).default({}),
+        /**
+         * Behind a reverse proxy, whose X-Forwarded-For names the client (for per-address limits and
+         * logs): `false` the socket's peer is the client; a list of the proxies' addresses or CIDRs; `true`
+         * every hop (only when nothing reaches townhall but the proxy).
+         */
+        trust_proxy: z
+          .union([z.boolean(), z.array(ProxyAddress).min(1)], {
+            error:
+              'use true, false, or a list of proxy addresses and ranges (10.0.0.0/8, ::1, loopback, linklocal, uniquelocal)',
+          })
+          .default(false),
       })
       .strict()
       .optional(),
