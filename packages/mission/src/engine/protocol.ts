@@ -273,8 +273,19 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
   if (binding.kind === 'work') {
     const stillHeld = draft.liveTasks(item.id).some((held) => held.kind !== 'review' && held.id !== task.id);
     if ((item.status === 'assigned' || item.status === 'running') && !stillHeld) {
-      draft.setItem(item.id, { status: 'ready', assigned_to: null });
-      draft.log(`Work task ${task.id} for '${item.title}' ${how}; the item is ready again`);
+      if (task.state === 'failed') {
+        // The agent gave up and said why. Handing the item straight out again would give it back to the
+        // same best-scoring agent, which fails it again, on every poll: a person decides instead.
+        const why = task.result?.trim() || 'no reason given';
+        draft.setItem(item.id, { status: 'blocked' });
+        draft.log(`Work task ${task.id} for '${item.title}' failed: ${why}; the item waits for an operator`);
+        draft.helpReasons.push(
+          `work task ${task.id} for '${item.title}' failed: ${why}; redirect the item ('redirect ${item.id.slice(0, 8)} to <agent>') or add a note`,
+        );
+      } else {
+        draft.setItem(item.id, { status: 'ready', assigned_to: null });
+        draft.log(`Work task ${task.id} for '${item.title}' ${how}; the item is ready again`);
+      }
     }
   } else if (binding.kind === 'fix') {
     // The findings it was for were already acted on: the item waits for a person, who is asked.

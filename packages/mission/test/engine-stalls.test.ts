@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { Dispatcher, MissionService } from '../src/index.js';
+import { ScriptedAgents, useMissionTown } from './support/mission-town.js';
+
+const REPO = 'acme/app';
+
+/** Missions that cannot move on by themselves say so, once, instead of churning or waiting in silence. */
+describe('stalled missions ask for help', () => {
+  const ctx = useMissionTown('stalls');
+
+  async function started(policy: Record<string, unknown> = {}) {
+    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login', labels: ['backend'] });
+    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
+    const { mission, work_items } = await service.start({
+      objectives: [{ type: 'issue', owner: 'acme', repo: 'app', number: 1 }],
+      policy,
+    });
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    return { service, mission, item: work_items[0] ?? (undefined as never), dispatcher };
+  }
+
+  async function helpFor(missionId: string): Promise<string[]> {
+    const inbox = await ctx.town.messages.peek('conductor');
+    return inbox.messages.flatMap((message) =>
+      message.type === 'query' && message.question.includes(`[Mission Help Needed] Mission ${missionId}`)
+        ? [message.question]
+        : [],
+    );
+  }
+
+  it('a work task its agent fails blocks the item and asks the conductor, instead of handing it back', async () => {
+    const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'work' ? { fail: 'the repository has no login module' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    for (let round = 0; round < 6; round++) {
+      await dispatcher.pass();
+      await agents.play();
+    }
+    const current = await service.getWorkItem(mission.id, item.id);
+    expect(current.status).toBe('blocked');
+    expect(current.task_ids).toHaveLength(1);
+    expect(agents.played).toHaveLength(1);
+    const help = await helpFor(mission.id);
+    expect(help).toHaveLength(1);
+    expect(help[0]).toContain('the repository has no login module');
+    const events = await service.events(mission.id, { limit: 100 });
+    expect(events.some((line) => line.includes('failed: the repository has no login module'))).toBe(true);
+
+    // The operator's redirect hands it out again.
+    await service.addNote(mission.id, { body: `redirect ${item.id.slice(0, 8)} to backend-1` });
+    await dispatcher.pass();
+    const redirected = await service.getWorkItem(mission.id, item.id);
+    expect(redirected.status).toBe('assigned');
+    expect(redirected.task_ids).toHaveLength(2);
+  });
+
+  it('a work task cancelled under its agent puts the item back to ready', async () => {
+    const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    const [taskId] = (await service.getWorkItem(mission.id, item.id)).task_ids;
+    await ctx.town.tasks.cancel(taskId ?? '', 'operator changed their mind');
+    await dispatcher.pass();
+    const current = await service.getWorkItem(mission.id, item.id);
+    expect(current.task_ids).toHaveLength(2);
+    expect(current.status).toBe('assigned');
+  });
+});
