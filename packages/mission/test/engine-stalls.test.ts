@@ -68,4 +68,32 @@ describe('stalled missions ask for help', () => {
     expect(current.task_ids).toHaveLength(2);
     expect(current.status).toBe('assigned');
   });
+
+  it('ready work no agent can take asks the conductor, without waiting for the stuck interval', async () => {
+    const { mission, dispatcher } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    await agents.add('rev', 'reviewer');
+    await dispatcher.pass();
+    await dispatcher.pass();
+    const help = await helpFor(mission.id);
+    expect(help).toHaveLength(1);
+    expect(help[0]).toContain("no agent can take: 'Implement login'");
+  });
+
+  it('an item whose only reviewer is its author asks the conductor for another reviewer', async () => {
+    const { service, mission, item, dispatcher } = await started({ reviewer_required: true });
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'work' ? { complete: 'Implemented in src/login.ts' } : null,
+    );
+    await agents.add('rev', 'reviewer');
+    await service.addNote(mission.id, { body: `redirect ${item.id.slice(0, 8)} to rev` });
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    await dispatcher.pass();
+    expect((await service.getWorkItem(mission.id, item.id)).status).toBe('blocked');
+    const help = await helpFor(mission.id);
+    expect(help).toHaveLength(1);
+    expect(help[0]).toContain('its only reviewer, rev, is its author');
+  });
 });

@@ -1,10 +1,18 @@
-import type { MissionRun } from '@tinytown/core';
+import { isTerminalAgentState, type MissionRun } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import type { Forge } from '../forge/forge.js';
+import { baseScore, laneOf } from '../scheduler/scoring.js';
 import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
-import { assignReady, finalizeWaiting, processEndedTasks, promote, reconcile } from './protocol.js';
+import {
+  assignReady,
+  finalizeWaiting,
+  processEndedTasks,
+  promote,
+  reconcile,
+  requiresReview,
+} from './protocol.js';
 import { checkDueWatches, type WatchCheck, type WatchEngineOptions } from './watch-engine.js';
 
 export interface HelpPolicy {
@@ -91,19 +99,33 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
   if (ready > 0 && pool.idle().length === 0) {
     return `Mission ${mission.id} has ready work but no idle agents are available`;
   }
-  const waitingForReviewer = items.some(
+  const unfit = items.find(
+    (item) =>
+      item.status === 'ready' &&
+      !pool.agents.some((agent) => !isTerminalAgentState(agent.state) && baseScore(item, agent) > 0),
+  );
+  if (unfit) {
+    return `Mission ${mission.id} has ready work no agent can take: '${unfit.title}' (${unfit.kind}${unfit.owner_role ? `, role ${unfit.owner_role}` : ''}); spawn an agent with a fitting role or redirect it`;
+  }
+  // The reviewer gate never hands a review to the item's own author.
+  const unreviewable = items.find(
     (item) =>
       item.status === 'blocked' &&
       !item.reviewer_approved &&
       draft.liveTasks(item.id).length === 0 &&
-      mission.policy.reviewer_required &&
-      (item.kind === 'implement' || item.kind === 'test'),
+      requiresReview(draft, item) &&
+      !pool.agents.some(
+        (agent) =>
+          !isTerminalAgentState(agent.state) && laneOf(agent) === 'reviewer' && agent.id !== item.assigned_to,
+      ),
   );
-  if (
-    waitingForReviewer &&
-    !pool.agents.some((agent) => /review|audit/i.test(`${agent.role_id} ${agent.name}`))
-  ) {
-    return `Mission ${mission.id} needs a reviewer: no agent with a reviewer role exists`;
+  if (unreviewable) {
+    const author = pool.get(unreviewable.assigned_to);
+    const only =
+      author && laneOf(author) === 'reviewer'
+        ? `its only reviewer, ${author.name}, is its author`
+        : 'no agent with a reviewer role exists';
+    return `Mission ${mission.id} needs a reviewer for '${unreviewable.title}': ${only}`;
   }
   const lastProgress = Date.parse(mission.dispatcher_last_progress_at ?? mission.created_at);
   const activeWatches = [...draft.watches.values()].some((watch) => watch.status !== 'done');
