@@ -96,4 +96,27 @@ describe('stalled missions ask for help', () => {
     expect(help).toHaveLength(1);
     expect(help[0]).toContain('its only reviewer, rev, is its author');
   });
+
+  it("a mission that finishes withdraws its help requests from the conductor's inbox", async () => {
+    const { mission, dispatcher } = await started({ reviewer_required: false });
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'work' ? { complete: 'Implemented in src/login.ts' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    expect((await ctx.town.missions.get(mission.id)).state).toBe('completed');
+    expect(await helpFor(mission.id)).toEqual([]);
+
+    // Ended by hand too.
+    const other = await started({ reviewer_required: false });
+    await ctx.town.agents.transition('backend-1', 'working');
+    await other.dispatcher.pass();
+    expect(await helpFor(other.mission.id)).toHaveLength(1);
+    await other.service.fail(other.mission.id, 'wrong repository');
+    expect(await helpFor(other.mission.id)).toEqual([]);
+  });
 });

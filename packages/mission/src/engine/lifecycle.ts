@@ -21,7 +21,7 @@ export function setBlocked(draft: MissionDraft, reason: string): void {
   for (const watch of draft.watches.values()) draft.scheduleWatch(watch.id, null);
 }
 
-/** Completed or failed: off every schedule and index, its open tasks cancelled. */
+/** Completed or failed: off every schedule and index, its open tasks cancelled, its help requests withdrawn. */
 export function setTerminal(draft: MissionDraft, state: 'completed' | 'failed', reason: string | null): void {
   draft.setMission({
     state,
@@ -30,6 +30,8 @@ export function setTerminal(draft: MissionDraft, state: 'completed' | 'failed', 
   });
   draft.active = false;
   draft.wakeAtMs = null;
+  // A finished mission needs no help: its questions leave the conductor's inbox.
+  draft.retireHelp = true;
   for (const watch of draft.watches.values()) draft.scheduleWatch(watch.id, null);
   for (const task of draft.tasks.values()) {
     if (!isTerminalTaskState(task.state)) draft.cancelTask(task.id, `Mission ${draft.mission.id} ${state}`);
