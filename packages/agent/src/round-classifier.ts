@@ -3,8 +3,10 @@ import {
   CONDUCTOR_ID,
   categorizeMessage,
   displayLabel,
+  isTerminalTaskState,
   type Message,
   summarizeMessage,
+  type Task,
 } from '@tinytown/core';
 
 /** A message the agent's CLI has to act on this round. */
@@ -100,4 +102,44 @@ export function classifyRound(
     informational,
     confirmations: [...confirmations].map(([summary, count]) => ({ summary, count })),
   };
+}
+
+/** Why a `task_assign` no longer asks anything of this agent, or undefined while it still does. */
+function staleReason(
+  task: Pick<Task, 'state' | 'assigned_to'> | undefined,
+  agentId: string,
+): string | undefined {
+  if (!task) return 'no longer exists';
+  if (isTerminalTaskState(task.state)) return `is already ${task.state}`;
+  if (task.assigned_to !== agentId) return 'is no longer assigned to you';
+  return undefined;
+}
+
+/**
+ * Turns assignments that went stale while they waited in the inbox (the task was cancelled, finished,
+ * reassigned or deleted, e.g. after a kill put them back) into informational lines. Left actionable, they
+ * sent the CLI after a task it could no longer complete, the round failed, and the agent ended in error.
+ */
+export function withoutStaleAssignments(
+  classification: RoundClassification,
+  tasks: readonly Pick<Task, 'id' | 'state' | 'assigned_to'>[],
+  agentId: string,
+): RoundClassification {
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const actionable: ActionableMessage[] = [];
+  const informational = [...classification.informational];
+  for (const item of classification.actionable) {
+    const { message } = item;
+    const reason =
+      message.type === 'task_assign' ? staleReason(byId.get(message.task_id), agentId) : undefined;
+    if (message.type !== 'task_assign' || reason === undefined) {
+      actionable.push(item);
+      continue;
+    }
+    informational.push(
+      oneLine(`${item.senderName}: assigned task ${message.task_id}, which ${reason}; nothing to do`, 200),
+    );
+  }
+  if (actionable.length === classification.actionable.length) return classification;
+  return { ...classification, actionable, informational };
 }

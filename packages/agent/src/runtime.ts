@@ -16,7 +16,12 @@ import { backlogSnapshot, inferRoleHint, taskMatchesRole } from './backlog-match
 import { type ResolvedCli, resolveAgentCli } from './presets.js';
 import { type RoundOutcome, runCliRound } from './process-runner.js';
 import { buildRoundPrompt, type PromptTask } from './prompt.js';
-import { classifyRound, type RoundClassification, type Sender } from './round-classifier.js';
+import {
+  classifyRound,
+  type RoundClassification,
+  type Sender,
+  withoutStaleAssignments,
+} from './round-classifier.js';
 import { buildRoundEnv } from './round-env.js';
 import { roundPidFile } from './round-pid-file.js';
 
@@ -332,7 +337,10 @@ export class AgentLoop {
   /** One round. Returns why the loop must end, or undefined to go on. */
   private async round(agentName: string, messages: readonly Message[]): Promise<AgentLoopExit | undefined> {
     const { settings, signal } = this.options;
-    const classification = classifyRound(messages, await this.senderLookup());
+    const classified = classifyRound(messages, await this.senderLookup());
+    const taskIds = taskAssignIds(classified);
+    const records = await this.town.tasks.getMany(taskIds);
+    const classification = withoutStaleAssignments(classified, records, this.id);
     const actionableIds = classification.actionable.map((item) => item.message.id);
 
     if (classification.actionable.length === 0) {
@@ -356,9 +364,7 @@ export class AgentLoop {
     }
 
     const roundNumber = this.rounds + 1;
-    const taskIds = taskAssignIds(classification);
     const tasks = new Map<string, PromptTask>();
-    const records = await this.town.tasks.getMany(taskIds);
     for (const task of records) tasks.set(task.id, task);
     let started: string | undefined;
     for (const id of taskIds) {

@@ -1,7 +1,7 @@
 import { CONDUCTOR_ID } from '@tinytown/core';
 import { describe, expect, it } from 'vitest';
-import { classifyRound } from '../src/round-classifier.js';
-import { ALICE_ID, aliceLookup, message } from './helpers.js';
+import { classifyRound, withoutStaleAssignments } from '../src/round-classifier.js';
+import { AGENT_ID, ALICE_ID, aliceLookup, message } from './helpers.js';
 
 describe('classifyRound', () => {
   it('puts urgent actionable messages first and keeps arrival order within each group', () => {
@@ -71,5 +71,60 @@ describe('classifyRound', () => {
       message({ type: 'custom', kind: 'review', payload: 'feedback on the backend' }),
     ]);
     expect(actionable.map((item) => item.category)).toEqual(['other', 'task']);
+  });
+});
+
+describe('withoutStaleAssignments', () => {
+  const assignment = (taskId: string) => message({ type: 'task_assign', task_id: taskId });
+
+  it('keeps assignments of live tasks held by this agent, and every other message', () => {
+    const mine = crypto.randomUUID();
+    const running = crypto.randomUUID();
+    const classified = classifyRound([
+      assignment(mine),
+      message({ type: 'query', question: 'how?' }),
+      assignment(running),
+    ]);
+    const kept = withoutStaleAssignments(
+      classified,
+      [
+        { id: mine, state: 'assigned', assigned_to: AGENT_ID },
+        { id: running, state: 'running', assigned_to: AGENT_ID },
+      ],
+      AGENT_ID,
+    );
+    expect(kept).toBe(classified);
+  });
+
+  it('turns assignments of finished, cancelled, reassigned or missing tasks into information', () => {
+    const [done, cancelled, elsewhere, unassigned, missing, live] = Array.from({ length: 6 }, () =>
+      crypto.randomUUID(),
+    );
+    const classified = classifyRound(
+      [done, cancelled, elsewhere, unassigned, missing, live].map((id) => assignment(id as string)),
+      aliceLookup,
+    );
+    const result = withoutStaleAssignments(
+      classified,
+      [
+        { id: done as string, state: 'completed', assigned_to: AGENT_ID },
+        { id: cancelled as string, state: 'cancelled', assigned_to: AGENT_ID },
+        { id: elsewhere as string, state: 'assigned', assigned_to: ALICE_ID },
+        { id: unassigned as string, state: 'pending', assigned_to: null },
+        { id: live as string, state: 'assigned', assigned_to: AGENT_ID },
+      ],
+      AGENT_ID,
+    );
+    expect(result.actionable.map((item) => item.message)).toEqual([
+      expect.objectContaining({ type: 'task_assign', task_id: live }),
+    ]);
+    expect(result.informational).toEqual([
+      `Dorothy [reviewer]: assigned task ${done}, which is already completed; nothing to do`,
+      `Dorothy [reviewer]: assigned task ${cancelled}, which is already cancelled; nothing to do`,
+      `Dorothy [reviewer]: assigned task ${elsewhere}, which is no longer assigned to you; nothing to do`,
+      `Dorothy [reviewer]: assigned task ${unassigned}, which is no longer assigned to you; nothing to do`,
+      `Dorothy [reviewer]: assigned task ${missing}, which no longer exists; nothing to do`,
+    ]);
+    expect(classified.actionable).toHaveLength(6);
   });
 });

@@ -193,6 +193,46 @@ describe('the agent round loop', () => {
     expect(await town.messages.peek(agent.id)).toMatchObject({ total: 1, inflight: 0 });
   });
 
+  it('drops an assignment whose task was cancelled while it waited, and works the live one', async () => {
+    const agent = await town.agents.register({ name: 'late', cli: 'fake' });
+    const { task: gone } = await town.tasks.assign('late', 'Cancelled before any round');
+    await town.tasks.cancel(gone.id, 'mission stopped');
+    const { task: live } = await town.tasks.assign('late', 'Still wanted');
+    const promptFile = join(dir, 'prompts.txt');
+
+    const result = await loop(agent.id, { env: { FAKE_PROMPT_FILE: promptFile } });
+
+    expect(result).toMatchObject({ reason: 'max_rounds', rounds: 1, failedRounds: 0, finalState: 'stopped' });
+    const prompt = await readFile(promptFile, 'utf8');
+    expect(prompt).toContain(`Task id: \`${live.id}\``);
+    expect(prompt).not.toContain(`Task id: \`${gone.id}\``);
+    expect(prompt).toContain(`assigned task ${gone.id}, which is already cancelled; nothing to do`);
+    expect((await town.tasks.get(live.id)).state).toBe('completed');
+    expect((await town.tasks.get(gone.id)).state).toBe('cancelled');
+    expect(await town.messages.peek(agent.id)).toMatchObject({ total: 0, inflight: 0 });
+  });
+
+  it('runs no round for an inbox holding only stale assignments, and acknowledges them', async () => {
+    const agent = await town.agents.register({ name: 'leftover', cli: 'fake' });
+    const { task } = await town.tasks.assign('leftover', 'Finished elsewhere');
+    await town.tasks.complete(task.id, 'done by hand');
+
+    const result = await loop(agent.id, { settings: { ...SETTINGS, idleTimeoutMs: 300 } });
+
+    expect(result).toMatchObject({
+      reason: 'idle_timeout',
+      rounds: 0,
+      failedRounds: 0,
+      finalState: 'stopped',
+    });
+    expect(await town.messages.peek(agent.id)).toMatchObject({ total: 0, inflight: 0 });
+    expect(await town.agents.activity(agent.id, 20)).toContainEqual(
+      expect.stringContaining(
+        `Info: conductor: assigned task ${task.id}, which is already completed; nothing to do`,
+      ),
+    );
+  });
+
   it('stops after the idle timeout, through draining', async () => {
     const agent = await town.agents.register({ name: 'sleepy', cli: 'fake' });
     const result = await loop(agent.id, { settings: { ...SETTINGS, idleTimeoutMs: 300 } });
