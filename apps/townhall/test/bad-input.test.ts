@@ -134,6 +134,14 @@ const CASES: Case[] = [
     code: 'VALIDATION_FAILED',
   },
   {
+    name: 'unknown cli',
+    method: 'POST',
+    path: '/v1/agents',
+    body: { name: 'n', cli: 'rm -rf /' },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
     name: 'name too long',
     method: 'POST',
     path: '/v1/agents',

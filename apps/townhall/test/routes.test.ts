@@ -63,7 +63,7 @@ describe('townhall routes', () => {
     });
     const child = await api('POST', '/v1/agents', {
       name: 'helper',
-      cli: 'codex',
+      cli: 'Codex',
       parent_agent_id: 'backend',
     });
     expect(child.json).toMatchObject({
@@ -71,6 +71,10 @@ describe('townhall routes', () => {
       parent_agent_id: spawned.json.agent_id,
       nickname: expect.any(String),
     });
+    const typo = await api('POST', '/v1/agents', { name: 'typo', cli: 'claud' });
+    expectProblem(typo, 400, 'INVALID_INPUT');
+    expect(typo.json.detail).toContain("Unknown agent CLI 'claud'. Use one of: ");
+    expect(typo.json.errors).toEqual([expect.objectContaining({ in: 'body', field: 'cli' })]);
     const list = await api('GET', '/v1/agents');
     expect(list.json.count).toBe(2);
     expect(list.json.agents.map((agent: { name: string }) => agent.name)).toEqual(['backend', 'helper']);
@@ -496,5 +500,20 @@ describe('townhall routes', () => {
     }
     const cors = await api('GET', '/v1/agents', undefined, { origin: 'https://evil.example' });
     expect(cors.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('spawning with the town’s own CLIs', () => {
+  const h = useTownhall({
+    config: { default_cli: 'my-ai', agent_clis: { 'my-ai': { command: 'my-ai --yes', env: {} } } },
+  });
+
+  it('accepts an [agent_clis] entry by name and uses the town default when none is given', async () => {
+    const named = await call(h.base, 'POST', '/v1/agents', { body: { name: 'custom', cli: 'MY-AI' } });
+    expect(named.status).toBe(201);
+    expect(named.json.cli).toBe('my-ai');
+    const defaulted = await call(h.base, 'POST', '/v1/agents', { body: { name: 'plain' } });
+    expect(defaulted.json.cli).toBe('my-ai');
+    expect((await h.town.agents.get(named.json.agent_id)).cli).toBe('my-ai');
   });
 });

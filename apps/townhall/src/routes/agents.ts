@@ -1,4 +1,5 @@
-import { agentNotFound } from '@tinytown/core';
+import { resolveAgentCli } from '@tinytown/agent';
+import { agentNotFound, isTinytownError, TinytownError, type TownConfig } from '@tinytown/core';
 import type { TransitionResult } from '@tinytown/store';
 import { z } from 'zod';
 import type { App, RouteDeps } from '../context.js';
@@ -14,6 +15,20 @@ import {
 import { AgentParams, optionalBody } from '../schemas/common.js';
 import { sendNotModified } from './etag.js';
 import { agentInfo, agentList, encodeOnce, problems, SECURED, stateLabel } from './shared.js';
+
+/**
+ * The CLI a spawned agent will run, by its canonical name. An unknown name is the caller's mistake and is
+ * refused before anything is written; the original stored it, and the agent failed only once a runtime
+ * attached.
+ */
+function knownCli(requested: string | undefined, config: TownConfig): string {
+  try {
+    return resolveAgentCli(requested ?? config.default_cli, config.agent_clis).name;
+  } catch (caught) {
+    if (requested === undefined || !isTinytownError(caught, 'CONFIG_INVALID')) throw caught;
+    throw new TinytownError('INVALID_INPUT', caught.message, caught.details);
+  }
+}
 
 type Action = 'kill' | 'restart' | 'interrupt' | 'resume' | 'close';
 
@@ -76,7 +91,7 @@ export function agentRoutes(app: App, { town, config }: RouteDeps): void {
         tags: ['Agents'],
         summary: 'Spawn a new agent',
         description:
-          'Registers the agent (state Starting). A runtime (`tt spawn` or a worker) attaches to it and runs its CLI.',
+          'Registers the agent (state Starting). A runtime (`tt spawn` or a worker) attaches to it and runs its CLI. `cli` must name a preset or an `[agent_clis]` entry of the town (case-insensitive); the reply carries its canonical name. An unknown `cli` is a 400 naming the known ones.',
         operationId: 'spawnAgent',
         security: SECURED,
         body: SpawnAgentRequest,
@@ -87,7 +102,7 @@ export function agentRoutes(app: App, { town, config }: RouteDeps): void {
       const body = request.body;
       const agent = await town.agents.register({
         name: body.name,
-        cli: body.cli ?? config.default_cli,
+        cli: knownCli(body.cli, config),
         role: body.role_id ?? null,
         nickname: body.nickname ?? null,
         parent: body.parent_agent_id ?? null,

@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Spawn a new agent
-         * @description Registers the agent (state Starting). A runtime (`tt spawn` or a worker) attaches to it and runs its CLI.
+         * @description Registers the agent (state Starting). A runtime (`tt spawn` or a worker) attaches to it and runs its CLI. `cli` must name a preset or an `[agent_clis]` entry of the town (case-insensitive); the reply carries its canonical name. An unknown `cli` is a 400 naming the known ones.
          */
         post: operations["spawnAgent"];
         delete?: never;
