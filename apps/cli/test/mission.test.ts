@@ -35,6 +35,8 @@ describe('tt mission', () => {
       '#1',
       'acme/app#2',
       'docs/design.md',
+      'acme/app#1',
+      './docs/design.md',
       '--repo',
       'acme/app',
       '--no-reviewer',
@@ -79,7 +81,7 @@ describe('tt mission', () => {
     expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({ new_state: 'running' });
     const human = await t.tt('mission', 'status', started.mission.id);
     expect(human.code).toBe(0);
-    expect(human.stdout).toContain('acme/app#1');
+    expect(human.stdout).toContain('objectives: acme/app#1, acme/app#2, docs/design.md\n');
     expect(human.stdout).toMatch(
       /^ {2}work: 0\/\d+ done, \d+ running, \d+ assigned, \d+ ready, \d+ pending, \d+ blocked; \d+ active watch\(es\)$/m,
     );

@@ -52,6 +52,32 @@ describe('mission operations', () => {
     expect(await code(service.stop(newId()))).toBe('MISSION_NOT_FOUND');
   });
 
+  it('start keeps each objective once, in the order first given, however it is spelt', async () => {
+    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login' });
+    ctx.github.setIssue(REPO, { number: 2, title: 'Implement logout' });
+    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
+    const { mission, work_items } = await service.start({
+      objectives: [
+        { type: 'issue', owner: 'acme', repo: 'app', number: 2 },
+        { type: 'doc', path: 'README.md' },
+        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
+        { type: 'issue', owner: 'Acme', repo: 'App', number: 2 },
+        { type: 'doc', path: './README.md' },
+        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
+      ],
+    });
+    expect(mission.objective_refs).toEqual([
+      { type: 'issue', owner: 'acme', repo: 'app', number: 2 },
+      { type: 'doc', path: 'README.md' },
+      { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
+    ]);
+    expect(work_items).toHaveLength(3);
+    expect((await service.get(mission.id)).mission.objective_refs).toEqual(mission.objective_refs);
+    expect((await service.list())[0]?.objective_count).toBe(3);
+    const events = await service.events(mission.id, { limit: 100 });
+    expect(events.some((line) => line.includes('Mission started with 3 objective(s)'))).toBe(true);
+  });
+
   it('work items, watches, snooze, events and notes', async () => {
     greenPr(ctx.github, REPO, 9);
     const { service, mission, item } = await started({ reviewer_required: false, watch_interval_secs: 600 });

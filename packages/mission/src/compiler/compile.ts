@@ -1,3 +1,4 @@
+import { relative, resolve, sep } from 'node:path';
 import {
   newId,
   type ObjectiveRef,
@@ -29,6 +30,26 @@ interface PlannedItem extends GraphNode {
   kind: WorkKind;
   ownerRole: string | null;
   sourceRef: string;
+}
+
+/**
+ * What makes two objectives the same: an issue in any case (`Acme/App#1` is `acme/app#1`), a doc by its
+ * path inside the town root (`./docs/a.md` is `docs/a.md`).
+ */
+function objectiveKey(objective: ObjectiveRef, townRoot: string): string {
+  if (objective.type === 'issue') return refKey(objective);
+  const root = resolve(townRoot);
+  return `doc:${relative(root, resolve(root, objective.path)).split(sep).join('/')}`;
+}
+
+/** Each objective once, in the order first given. */
+export function uniqueObjectives(objectives: readonly ObjectiveRef[], townRoot: string): ObjectiveRef[] {
+  const unique = new Map<string, ObjectiveRef>();
+  for (const objective of objectives) {
+    const key = objectiveKey(objective, townRoot);
+    if (!unique.has(key)) unique.set(key, objective);
+  }
+  return [...unique.values()];
 }
 
 /** Issues are fetched a few at a time: enough to be quick, few enough to stay clear of GitHub's abuse limits. */
@@ -98,12 +119,7 @@ export async function compileMission(input: CompileMissionInput): Promise<WorkIt
   const makeId = input.newId ?? newId;
   const timestamp = (input.now ?? new Date()).toISOString();
 
-  const unique = new Map<string, ObjectiveRef>();
-  for (const objective of input.objectives) {
-    const key = objective.type === 'issue' ? refKey(objective) : `doc:${objective.path}`;
-    if (!unique.has(key)) unique.set(key, objective);
-  }
-  const objectives = [...unique.values()];
+  const objectives = uniqueObjectives(input.objectives, input.townRoot);
   if (objectives.length === 0) {
     throw new TinytownError('OBJECTIVE_INVALID', 'a mission needs at least one objective', {});
   }
@@ -112,7 +128,8 @@ export async function compileMission(input: CompileMissionInput): Promise<WorkIt
   const planned: PlannedItem[] = [];
   for (const objective of objectives) {
     const item = await planObjective(objective, issues, input.townRoot);
-    // `docs/a.md` and `./docs/a.md` are one doc; only after reading do we know their canonical path.
+    // The key above is lexical: an absolute path through a symlinked town root is known to name the
+    // same doc only once read.
     if (!planned.some((existing) => existing.key === item.key)) planned.push(item);
   }
 

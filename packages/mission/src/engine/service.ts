@@ -17,7 +17,7 @@ import {
   WorkStatus,
 } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
-import { compileMission } from '../compiler/compile.js';
+import { compileMission, uniqueObjectives } from '../compiler/compile.js';
 import type { Forge } from '../forge/forge.js';
 import { addSeconds, validateSnoozeSecs } from '../watches/schedule.js';
 import type { AgentPool, MissionDraft } from './draft.js';
@@ -154,7 +154,8 @@ export class MissionService {
 
   /** Compiles the objectives and stores the mission, running and due now. Nothing is stored on failure. */
   async start(input: StartMissionInput): Promise<{ mission: MissionRun; work_items: WorkItem[] }> {
-    const objectives = { data: parseObjectives(input.objectives) };
+    // Stored once each: the mission's objectives are listed, counted and logged from this record.
+    const objectives = uniqueObjectives(parseObjectives(input.objectives), this.townRoot);
     const policy = MissionPolicy.safeParse(input.policy ?? {});
     if (!policy.success) {
       const issue = policy.error.issues[0];
@@ -169,14 +170,14 @@ export class MissionService {
     try {
       items = await compileMission({
         missionId,
-        objectives: objectives.data,
+        objectives,
         forge: this.forge,
         townRoot: this.townRoot,
         now,
       });
     } catch (error) {
       if (isTinytownError(error, 'FORGE_ERROR') && error.details.status === 404) {
-        const what = objectives.data
+        const what = objectives
           .filter((ref) => ref.type === 'issue')
           .map(objectiveLabel)
           .find((label) => String(error.details.url ?? '').includes(`/issues/${label.split('#')[1]}`));
@@ -194,7 +195,7 @@ export class MissionService {
     // The dispatcher's bookkeeping fields start from the schema's defaults.
     const mission = MissionRun.parse({
       id: missionId,
-      objective_refs: objectives.data,
+      objective_refs: objectives,
       state: 'running',
       policy: policy.data,
       created_at: iso,
@@ -203,7 +204,7 @@ export class MissionService {
       blocked_reason: null,
     });
     await this.town.missions.create(mission, stamped, [
-      `Mission started with ${objectives.data.length} objective(s): ${objectives.data.map(objectiveLabel).join(', ')}`,
+      `Mission started with ${objectives.length} objective(s): ${objectives.map(objectiveLabel).join(', ')}`,
       `Compiled ${stamped.length} work item(s)`,
     ]);
     return { mission, work_items: stamped };
