@@ -84,6 +84,30 @@ const throwProblems: Middleware = {
 
 const isJson = (contentType: string) => /^application\/([\w.+-]*\+)?json\b/i.test(contentType.trim());
 
+/** Per-call options: every friendly method takes them as its last, optional argument. */
+export interface TinytownRequestOptions {
+  /**
+   * Cancels the call. Once it aborts, the call rejects with `signal.reason`, as fetch does: an `AbortError`
+   * DOMException from `controller.abort()`, a `TimeoutError` DOMException from `AbortSignal.timeout()`, or
+   * the reason you gave `abort(reason)`. An already aborted signal sends nothing, a back-off between GET
+   * attempts ends at once, and an aborted call is never retried. The client's `timeoutMs` still applies.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A friendly call's openapi-fetch options: its own fields (path, query, body, headers) plus the caller's
+ * per-call options. The one place those become request options.
+ */
+function request(options: TinytownRequestOptions | undefined): { signal: AbortSignal | undefined };
+function request<T extends object>(
+  options: TinytownRequestOptions | undefined,
+  fields: T,
+): T & { signal: AbortSignal | undefined };
+function request(options: TinytownRequestOptions | undefined, fields: object = {}) {
+  return { ...fields, signal: options?.signal };
+}
+
 const agentPath = (agent: string) => ({ params: { path: { agent } } });
 const taskPath = (task_id: string) => ({ params: { path: { task_id } } });
 const missionPath = (mission_id: string) => ({ path: { mission_id } });
@@ -91,7 +115,7 @@ const missionPath = (mission_id: string) => ({ path: { mission_id } });
 /**
  * A typed client for townhall. `raw` is the openapi-fetch client (every path and shape typed from the
  * document); the groups around it are the same calls with the response body returned and any non-2xx
- * thrown as a `TinytownApiError`.
+ * thrown as a `TinytownApiError`. Every friendly method takes per-call options (`{ signal }`) last.
  */
 export function createTinytownClient(options: TinytownClientOptions) {
   const headers: Record<string, string> = { ...options.headers };
@@ -111,116 +135,213 @@ export function createTinytownClient(options: TinytownClientOptions) {
   return {
     raw,
     health: {
-      live: () => ok(raw.GET('/health')),
-      healthz: () => ok(raw.GET('/healthz')),
-      readyz: () => ok(raw.GET('/readyz')),
-      ready: () => ok(raw.GET('/ready')),
-      scaling: () => ok(raw.GET('/api/scaling')),
-      metrics: async (): Promise<string> => (await raw.GET('/metrics', { parseAs: 'text' })).data as string,
+      live: (opts?: TinytownRequestOptions) => ok(raw.GET('/health', request(opts))),
+      healthz: (opts?: TinytownRequestOptions) => ok(raw.GET('/healthz', request(opts))),
+      readyz: (opts?: TinytownRequestOptions) => ok(raw.GET('/readyz', request(opts))),
+      ready: (opts?: TinytownRequestOptions) => ok(raw.GET('/ready', request(opts))),
+      scaling: (opts?: TinytownRequestOptions) => ok(raw.GET('/api/scaling', request(opts))),
+      metrics: async (opts?: TinytownRequestOptions): Promise<string> =>
+        (await raw.GET('/metrics', request(opts, { parseAs: 'text' as const }))).data as string,
     },
     town: {
-      get: () => ok(raw.GET('/v1/town')),
-      status: (query?: Query<operations['getStatus']>) => ok(raw.GET('/v1/status', { params: { query } })),
+      get: (opts?: TinytownRequestOptions) => ok(raw.GET('/v1/town', request(opts))),
+      status: (query?: Query<operations['getStatus']>, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/status', request(opts, { params: { query } }))),
     },
     agents: {
-      list: () => ok(raw.GET('/v1/agents')),
+      list: (opts?: TinytownRequestOptions) => ok(raw.GET('/v1/agents', request(opts))),
       /**
        * For pollers: the listing with its version, or null while it is still the version `etag` names
        * (townhall answers 304 without a body, so an unchanged listing costs almost nothing).
        */
-      listIfChanged: async (etag?: string): Promise<Versioned<components['schemas']['AgentList']> | null> => {
+      listIfChanged: async (
+        etag?: string,
+        opts?: TinytownRequestOptions,
+      ): Promise<Versioned<components['schemas']['AgentList']> | null> => {
         const { data, response } = await raw.GET(
           '/v1/agents',
-          etag === undefined ? {} : { headers: { 'if-none-match': etag } },
+          request(opts, etag === undefined ? {} : { headers: { 'if-none-match': etag } }),
         );
         if (response.status === 304) return null;
         return { etag: response.headers.get('etag'), value: data as components['schemas']['AgentList'] };
       },
-      get: (agent: string) => ok(raw.GET('/v1/agents/{agent}', agentPath(agent))),
-      spawn: (body: JsonBody<operations['spawnAgent']>) => ok(raw.POST('/v1/agents', { body })),
-      kill: (agent: string) => ok(raw.POST('/v1/agents/{agent}/kill', agentPath(agent))),
-      restart: (agent: string) => ok(raw.POST('/v1/agents/{agent}/restart', agentPath(agent))),
-      interrupt: (agent: string) => ok(raw.POST('/v1/agents/{agent}/interrupt', agentPath(agent))),
-      resume: (agent: string) => ok(raw.POST('/v1/agents/{agent}/resume', agentPath(agent))),
-      close: (agent: string) => ok(raw.POST('/v1/agents/{agent}/close', agentPath(agent))),
-      prune: (body: JsonBody<operations['pruneAgents']> = {}) => ok(raw.POST('/v1/agents/prune', { body })),
-      inbox: (agent: string) => ok(raw.GET('/v1/agents/{agent}/inbox', agentPath(agent))),
+      get: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/agents/{agent}', request(opts, agentPath(agent)))),
+      spawn: (body: JsonBody<operations['spawnAgent']>, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/agents', request(opts, { body }))),
+      kill: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/agents/{agent}/kill', request(opts, agentPath(agent)))),
+      restart: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/agents/{agent}/restart', request(opts, agentPath(agent)))),
+      interrupt: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/agents/{agent}/interrupt', request(opts, agentPath(agent)))),
+      resume: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/agents/{agent}/resume', request(opts, agentPath(agent)))),
+      close: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/agents/{agent}/close', request(opts, agentPath(agent)))),
+      prune: (body: JsonBody<operations['pruneAgents']> = {}, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/agents/prune', request(opts, { body }))),
+      inbox: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/agents/{agent}/inbox', request(opts, agentPath(agent)))),
     },
     tasks: {
-      assign: (body: JsonBody<operations['assignTask']>) => ok(raw.POST('/v1/tasks/assign', { body })),
-      pending: () => ok(raw.GET('/v1/tasks/pending')),
-      list: (query?: Query<operations['listTasks']>) => ok(raw.GET('/v1/tasks', { params: { query } })),
-      get: (taskId: string) => ok(raw.GET('/v1/tasks/{task_id}', taskPath(taskId))),
-      complete: (taskId: string, body: JsonBody<operations['completeTask']> = {}) =>
-        ok(raw.POST('/v1/tasks/{task_id}/complete', { ...taskPath(taskId), body })),
-      fail: (taskId: string, body: JsonBody<operations['failTask']> = {}) =>
-        ok(raw.POST('/v1/tasks/{task_id}/fail', { ...taskPath(taskId), body })),
+      assign: (body: JsonBody<operations['assignTask']>, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/tasks/assign', request(opts, { body }))),
+      pending: (opts?: TinytownRequestOptions) => ok(raw.GET('/v1/tasks/pending', request(opts))),
+      list: (query?: Query<operations['listTasks']>, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/tasks', request(opts, { params: { query } }))),
+      get: (taskId: string, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/tasks/{task_id}', request(opts, taskPath(taskId)))),
+      complete: (
+        taskId: string,
+        body: JsonBody<operations['completeTask']> = {},
+        opts?: TinytownRequestOptions,
+      ) => ok(raw.POST('/v1/tasks/{task_id}/complete', request(opts, { ...taskPath(taskId), body }))),
+      fail: (taskId: string, body: JsonBody<operations['failTask']> = {}, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/tasks/{task_id}/fail', request(opts, { ...taskPath(taskId), body }))),
     },
     backlog: {
-      list: () => ok(raw.GET('/v1/backlog')),
-      add: (body: JsonBody<operations['addToBacklog']>) => ok(raw.POST('/v1/backlog', { body })),
-      claim: (taskId: string, agent: string) =>
-        ok(raw.POST('/v1/backlog/{task_id}/claim', { ...taskPath(taskId), body: { agent } })),
-      assignAll: (agent: string) => ok(raw.POST('/v1/backlog/assign-all', { body: { agent } })),
-      remove: (taskId: string) => ok(raw.DELETE('/v1/backlog/{task_id}', taskPath(taskId))),
+      list: (opts?: TinytownRequestOptions) => ok(raw.GET('/v1/backlog', request(opts))),
+      add: (body: JsonBody<operations['addToBacklog']>, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/backlog', request(opts, { body }))),
+      claim: (taskId: string, agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/backlog/{task_id}/claim', request(opts, { ...taskPath(taskId), body: { agent } }))),
+      assignAll: (agent: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/backlog/assign-all', request(opts, { body: { agent } }))),
+      remove: (taskId: string, opts?: TinytownRequestOptions) =>
+        ok(raw.DELETE('/v1/backlog/{task_id}', request(opts, taskPath(taskId)))),
     },
     messages: {
-      send: (body: JsonBody<operations['sendMessage']>) => ok(raw.POST('/v1/messages/send', { body })),
+      send: (body: JsonBody<operations['sendMessage']>, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/messages/send', request(opts, { body }))),
     },
     recovery: {
-      recover: () => ok(raw.POST('/v1/recover')),
-      reclaim: (body: JsonBody<operations['reclaim']> = {}) => ok(raw.POST('/v1/reclaim', { body })),
-      orphanTasks: (body: JsonBody<operations['reclaimOrphanTasks']> = {}) =>
-        ok(raw.POST('/v1/reclaim/orphan-tasks', { body })),
+      recover: (opts?: TinytownRequestOptions) => ok(raw.POST('/v1/recover', request(opts))),
+      reclaim: (body: JsonBody<operations['reclaim']> = {}, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/reclaim', request(opts, { body }))),
+      orphanTasks: (body: JsonBody<operations['reclaimOrphanTasks']> = {}, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/reclaim/orphan-tasks', request(opts, { body }))),
     },
     events: {
-      list: (query?: Query<operations['listEvents']>) => ok(raw.GET('/v1/events', { params: { query } })),
+      list: (query?: Query<operations['listEvents']>, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/events', request(opts, { params: { query } }))),
     },
     missions: {
-      list: (query?: Query<operations['listMissions']>) => ok(raw.GET('/v1/missions', { params: { query } })),
-      start: (body: JsonBody<operations['startMission']>) => ok(raw.POST('/v1/missions', { body })),
-      get: (missionId: string, query?: Query<operations['getMissionStatus']>) =>
-        ok(raw.GET('/v1/missions/{mission_id}', { params: { ...missionPath(missionId), query } })),
-      delete: (missionId: string, query?: Query<operations['deleteMission']>) =>
-        ok(raw.DELETE('/v1/missions/{mission_id}', { params: { ...missionPath(missionId), query } })),
-      resume: (missionId: string) =>
-        ok(raw.POST('/v1/missions/{mission_id}/resume', { params: missionPath(missionId) })),
-      stop: (missionId: string, body?: JsonBody<operations['stopMission']>) =>
-        ok(raw.POST('/v1/missions/{mission_id}/stop', { params: missionPath(missionId), body })),
-      complete: (missionId: string) =>
-        ok(raw.POST('/v1/missions/{mission_id}/complete', { params: missionPath(missionId) })),
-      fail: (missionId: string, body?: JsonBody<operations['failMission']>) =>
-        ok(raw.POST('/v1/missions/{mission_id}/fail', { params: missionPath(missionId), body })),
-      notes: (missionId: string) =>
-        ok(raw.GET('/v1/missions/{mission_id}/notes', { params: missionPath(missionId) })),
-      addNote: (missionId: string, body: JsonBody<operations['addMissionNote']>) =>
-        ok(raw.POST('/v1/missions/{mission_id}/notes', { params: missionPath(missionId), body })),
-      workItems: (missionId: string, query?: Query<operations['listWorkItems']>) =>
-        ok(raw.GET('/v1/missions/{mission_id}/work', { params: { ...missionPath(missionId), query } })),
-      workItem: (missionId: string, workItemId: string) =>
+      list: (query?: Query<operations['listMissions']>, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/missions', request(opts, { params: { query } }))),
+      start: (body: JsonBody<operations['startMission']>, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/missions', request(opts, { body }))),
+      get: (
+        missionId: string,
+        query?: Query<operations['getMissionStatus']>,
+        opts?: TinytownRequestOptions,
+      ) =>
         ok(
-          raw.GET('/v1/missions/{mission_id}/work/{work_item_id}', {
-            params: { path: { mission_id: missionId, work_item_id: workItemId } },
-          }),
+          raw.GET(
+            '/v1/missions/{mission_id}',
+            request(opts, { params: { ...missionPath(missionId), query } }),
+          ),
         ),
-      updateWorkItem: (missionId: string, workItemId: string, body: JsonBody<operations['updateWorkItem']>) =>
+      delete: (
+        missionId: string,
+        query?: Query<operations['deleteMission']>,
+        opts?: TinytownRequestOptions,
+      ) =>
         ok(
-          raw.PATCH('/v1/missions/{mission_id}/work/{work_item_id}', {
-            params: { path: { mission_id: missionId, work_item_id: workItemId } },
-            body,
-          }),
+          raw.DELETE(
+            '/v1/missions/{mission_id}',
+            request(opts, { params: { ...missionPath(missionId), query } }),
+          ),
         ),
-      watches: (missionId: string, query?: Query<operations['listWatchItems']>) =>
-        ok(raw.GET('/v1/missions/{mission_id}/watches', { params: { ...missionPath(missionId), query } })),
-      snoozeWatch: (missionId: string, watchId: string, body: JsonBody<operations['snoozeWatch']>) =>
+      resume: (missionId: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/missions/{mission_id}/resume', request(opts, { params: missionPath(missionId) }))),
+      stop: (missionId: string, body?: JsonBody<operations['stopMission']>, opts?: TinytownRequestOptions) =>
         ok(
-          raw.POST('/v1/missions/{mission_id}/watches/{watch_id}/snooze', {
-            params: { path: { mission_id: missionId, watch_id: watchId } },
-            body,
-          }),
+          raw.POST('/v1/missions/{mission_id}/stop', request(opts, { params: missionPath(missionId), body })),
         ),
-      events: (missionId: string, query?: Query<operations['getMissionEvents']>) =>
-        ok(raw.GET('/v1/missions/{mission_id}/events', { params: { ...missionPath(missionId), query } })),
+      complete: (missionId: string, opts?: TinytownRequestOptions) =>
+        ok(raw.POST('/v1/missions/{mission_id}/complete', request(opts, { params: missionPath(missionId) }))),
+      fail: (missionId: string, body?: JsonBody<operations['failMission']>, opts?: TinytownRequestOptions) =>
+        ok(
+          raw.POST('/v1/missions/{mission_id}/fail', request(opts, { params: missionPath(missionId), body })),
+        ),
+      notes: (missionId: string, opts?: TinytownRequestOptions) =>
+        ok(raw.GET('/v1/missions/{mission_id}/notes', request(opts, { params: missionPath(missionId) }))),
+      addNote: (
+        missionId: string,
+        body: JsonBody<operations['addMissionNote']>,
+        opts?: TinytownRequestOptions,
+      ) =>
+        ok(
+          raw.POST(
+            '/v1/missions/{mission_id}/notes',
+            request(opts, { params: missionPath(missionId), body }),
+          ),
+        ),
+      workItems: (
+        missionId: string,
+        query?: Query<operations['listWorkItems']>,
+        opts?: TinytownRequestOptions,
+      ) =>
+        ok(
+          raw.GET(
+            '/v1/missions/{mission_id}/work',
+            request(opts, { params: { ...missionPath(missionId), query } }),
+          ),
+        ),
+      workItem: (missionId: string, workItemId: string, opts?: TinytownRequestOptions) =>
+        ok(
+          raw.GET(
+            '/v1/missions/{mission_id}/work/{work_item_id}',
+            request(opts, { params: { path: { mission_id: missionId, work_item_id: workItemId } } }),
+          ),
+        ),
+      updateWorkItem: (
+        missionId: string,
+        workItemId: string,
+        body: JsonBody<operations['updateWorkItem']>,
+        opts?: TinytownRequestOptions,
+      ) =>
+        ok(
+          raw.PATCH(
+            '/v1/missions/{mission_id}/work/{work_item_id}',
+            request(opts, { params: { path: { mission_id: missionId, work_item_id: workItemId } }, body }),
+          ),
+        ),
+      watches: (
+        missionId: string,
+        query?: Query<operations['listWatchItems']>,
+        opts?: TinytownRequestOptions,
+      ) =>
+        ok(
+          raw.GET(
+            '/v1/missions/{mission_id}/watches',
+            request(opts, { params: { ...missionPath(missionId), query } }),
+          ),
+        ),
+      snoozeWatch: (
+        missionId: string,
+        watchId: string,
+        body: JsonBody<operations['snoozeWatch']>,
+        opts?: TinytownRequestOptions,
+      ) =>
+        ok(
+          raw.POST(
+            '/v1/missions/{mission_id}/watches/{watch_id}/snooze',
+            request(opts, { params: { path: { mission_id: missionId, watch_id: watchId } }, body }),
+          ),
+        ),
+      events: (
+        missionId: string,
+        query?: Query<operations['getMissionEvents']>,
+        opts?: TinytownRequestOptions,
+      ) =>
+        ok(
+          raw.GET(
+            '/v1/missions/{mission_id}/events',
+            request(opts, { params: { ...missionPath(missionId), query } }),
+          ),
+        ),
     },
   };
 }

@@ -2,6 +2,7 @@ export {
   createTinytownClient,
   type TinytownClient,
   type TinytownClientOptions,
+  type TinytownRequestOptions,
   type Versioned,
 } from './client.js';
 export {

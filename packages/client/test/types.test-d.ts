@@ -4,6 +4,7 @@ import {
   createTinytownClient,
   type ProblemCode,
   type TinytownApiError,
+  type TinytownRequestOptions,
 } from '../src/index.js';
 
 const client = createTinytownClient({ baseUrl: 'http://127.0.0.1:1' });
@@ -47,5 +48,22 @@ describe('types follow the OpenAPI document', () => {
       components['schemas']['ClaimResponse']
     >();
     expectTypeOf<Awaited<ReturnType<typeof client.messages.send>>['message_id']>().toEqualTypeOf<string>();
+  });
+
+  it('per-call options come last and are optional, so calls without them still compile', () => {
+    const { signal } = new AbortController();
+    expectTypeOf(client.agents.list).parameter(0).toEqualTypeOf<TinytownRequestOptions | undefined>();
+    expectTypeOf(client.tasks.complete).parameter(2).toEqualTypeOf<TinytownRequestOptions | undefined>();
+    expectTypeOf(client.missions.updateWorkItem)
+      .parameter(3)
+      .toEqualTypeOf<TinytownRequestOptions | undefined>();
+    void client.agents.list();
+    void client.agents.listIfChanged('W/"1"', { signal });
+    void client.tasks.list({ agent: 'a' }, { signal });
+    void client.tasks.complete('id', undefined, { signal: undefined });
+    // @ts-expect-error a signal is passed as `{ signal }`, not bare.
+    void client.agents.get('a', signal);
+    // @ts-expect-error per-call options take a signal, not arbitrary fetch options.
+    void client.agents.get('a', { signal, cache: 'no-store' });
   });
 });
