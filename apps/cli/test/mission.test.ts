@@ -78,6 +78,11 @@ describe('tt mission', () => {
     expect(events.every((event) => event.mission_id === started.mission.id)).toBe(true);
     expect(events[0]?.message).toContain('pause: freeze');
     expect(await t.json('mission', 'stop', started.mission.id)).toMatchObject({ new_state: 'blocked' });
+    const again = await t.tt('mission', 'stop', started.mission.id);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      `Mission ${started.mission.id} was already stopped; 'tt mission resume ${started.mission.id.slice(0, 8)}' runs it again\n`,
+    );
     expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({ new_state: 'running' });
     const human = await t.tt('mission', 'status', started.mission.id);
     expect(human.code).toBe(0);

@@ -31,6 +31,20 @@ describe('mission operations', () => {
     expect(await code(service.resume(mission.id))).toBe('INVALID_TRANSITION');
     expect(await service.stop(mission.id)).toMatchObject({ previous_state: 'running', new_state: 'blocked' });
     expect((await ctx.town.missions.due()).includes(mission.id)).toBe(false);
+    // Stopping it again, a minute later, is no error and writes nothing.
+    const stopped = await ctx.town.missions.get(mission.id);
+    const later = new MissionService({
+      town: ctx.town,
+      forge: ctx.forge,
+      townRoot: process.cwd(),
+      now: () => new Date(Date.parse(stopped.updated_at) + 60_000),
+    });
+    expect(await later.stop(mission.id)).toMatchObject({
+      status: 'already stopped',
+      previous_state: 'blocked',
+      new_state: 'blocked',
+    });
+    expect(await ctx.town.missions.get(mission.id)).toEqual(stopped);
     expect(await service.resume(mission.id)).toMatchObject({
       previous_state: 'blocked',
       new_state: 'running',

@@ -185,7 +185,12 @@ export function registerMissionCommands(program: Command): void {
             force: opts.force === true,
           });
           ctx.out.result(result, () =>
-            ctx.out.line(`Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`),
+            ctx.out.line(
+              // As `tt kill` of a stopped agent: not an error, and said plainly.
+              result.previous_state === result.new_state
+                ? `Mission ${result.mission_id} was already stopped; 'tt mission resume ${result.mission_id.slice(0, 8)}' runs it again`
+                : `Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`,
+            ),
           );
         }),
       ),

@@ -268,13 +268,15 @@ export class MissionService {
           state: previous,
         });
       }
-      clearHelpState(draft);
       if (options.force) {
+        clearHelpState(draft);
         setTerminal(draft, 'failed', 'Stopped by user (forced)');
         draft.log('Mission stopped by user (forced)');
         return 'stopped (forced)';
       }
+      // Stopping is idempotent: a second stop changes nothing, not even the record's updated_at.
       if (previous === 'blocked') return 'already stopped';
+      clearHelpState(draft);
       setBlocked(draft, 'Stopped by user');
       draft.log('Mission stopped by user');
       return 'stopped';
