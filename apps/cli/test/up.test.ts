@@ -93,6 +93,11 @@ describe('tt up', () => {
         // Townhall's JSON log lines arrive as one short line per request.
         await until(() => /\[townhall\] GET \/health 200 \d+\.\d ms/.test(output), 10_000, output);
         expect(output).not.toContain('"level":');
+        // Said once, by townhall itself; tt up adds nothing unless /health never answers.
+        expect(output.match(/\[townhall\][^\n]*ready[^\n]*/g)).toEqual([
+          expect.stringContaining('townhall ready at http'),
+        ]);
+        expect(output).not.toContain('/health did not answer');
       } else {
         expect(output).toContain('[townhall] not built: skipped');
       }

@@ -171,9 +171,11 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
       if (bin) {
         const service = start('townhall', bin, ['rest', '--town', root, '--port', String(port)]);
         const host = bind === '0.0.0.0' ? '127.0.0.1' : bind;
+        // Townhall announces its own address once it listens; this only speaks up when it never does.
         void waitForHealth(`http://${host}:${port}/health`, 15_000, service.child).then((healthy) => {
-          if (!stopping)
-            say('townhall', healthy ? `ready: http://${host}:${port}/health` : 'did not answer /health yet');
+          const running = service.child.exitCode === null && service.child.signalCode === null;
+          if (!healthy && running && !stopping)
+            say('townhall', `http://${host}:${port}/health did not answer within 15 s`);
         });
       } else {
         say('townhall', "not built: skipped (run 'pnpm build')");
