@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createGitHubForge, Dispatcher } from '@tinytown/mission';
+import { Town } from '@tinytown/store';
 import { type FakeGitHub, startFakeGitHub, useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTown, type TestTown } from './helpers.js';
@@ -118,6 +120,48 @@ describe('tt mission', () => {
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/not found/i);
     expect((await t.json<{ count: number }>('mission', 'list', '--all')).count).toBe(1);
+  });
+
+  it('status says why an item whose work task failed is blocked, and how to hand it out again', async () => {
+    github.setIssue('acme/app', { number: 3, title: 'Implement sessions', labels: ['backend'] });
+    const started = await t.json<Started>('mission', 'start', 'acme/app#3', '--no-reviewer');
+    const missionId = started.mission.id;
+    const itemId = started.work_items[0]?.id ?? '';
+    // The worker's part, played here: an agent takes the work task, and the dispatcher sees it fail.
+    const town = await Town.connect({ url: redis.current.url, town: t.name });
+    try {
+      await town.agents.register({ name: 'backend-1', cli: 'fake', role: 'backend' });
+      await town.agents.transition('backend-1', 'idle');
+      const dispatcher = new Dispatcher({
+        town,
+        forge: createGitHubForge({ token: 'test-token', baseUrl: github.url }),
+        mission: missionId,
+        pollMs: 0,
+        reap: false,
+      });
+      await dispatcher.pass();
+      const [taskId = ''] = (await town.missions.workItem(missionId, itemId))?.task_ids ?? [];
+      const failed = await t.tt('task', 'fail', taskId, '--reason', 'the sessions table is missing');
+      expect(failed.code).toBe(0);
+      await dispatcher.pass();
+    } finally {
+      await town.close();
+    }
+    const [taskId = ''] =
+      (await t.json<{ work_items: { task_ids: string[] }[] }>('mission', 'status', missionId, '--work'))
+        .work_items[0]?.task_ids ?? [];
+    const status = await t.tt('mission', 'status', missionId.slice(0, 8));
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(
+      `Mission ${missionId}: running (Waiting on an operator: the work task of 'Implement sessions' failed)\n`,
+    );
+    expect(status.stdout).toContain(
+      `\n  ${itemId.slice(0, 8)} 'Implement sessions' is blocked: its work task ${taskId.slice(0, 8)} failed: the sessions table is missing\n` +
+        `    to retry it, hand it to an agent: tt mission note ${missionId.slice(0, 8)} "redirect ${itemId.slice(0, 8)} to <agent>"\n`,
+    );
+    expect((await t.json('mission', 'stop', missionId, '--force')) as object).toMatchObject({
+      new_state: 'failed',
+    });
   });
 
   it('takes the repository of #N from the town’s git origin', async () => {

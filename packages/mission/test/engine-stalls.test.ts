@@ -56,6 +56,49 @@ describe('stalled missions ask for help', () => {
     expect(redirected.task_ids).toHaveLength(2);
   });
 
+  it('the status of a mission whose work task failed names the item, the task and why it failed', async () => {
+    const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
+    const reasons = ['the repository has no login module', ''];
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'work' ? { fail: reasons.shift() ?? 'unexpected' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    const [first] = (await service.getWorkItem(mission.id, item.id)).task_ids;
+    const view = await service.get(mission.id);
+    expect(view.mission.blocked_reason).toBe(
+      "Waiting on an operator: the work task of 'Implement login' failed",
+    );
+    expect(view.failed_items).toEqual([
+      {
+        work_item_id: item.id,
+        title: 'Implement login',
+        task_id: first,
+        task_kind: 'work',
+        task_state: 'failed',
+        result: 'the repository has no login module',
+        reason: `its work task ${first?.slice(0, 8)} failed: the repository has no login module`,
+      },
+    ]);
+
+    // Handed out again, it is no longer reported; failed again without a reason, it says so.
+    await service.addNote(mission.id, { body: `redirect ${item.id.slice(0, 8)} to backend-1` });
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).failed_items).toEqual([]);
+    await agents.play();
+    await dispatcher.pass();
+    const second = (await service.getWorkItem(mission.id, item.id)).task_ids[1];
+    expect((await service.get(mission.id)).failed_items).toMatchObject([
+      {
+        task_id: second,
+        result: null,
+        reason: `its work task ${second?.slice(0, 8)} failed: no reason given`,
+      },
+    ]);
+  });
+
   it('a work task cancelled under its agent puts the item back to ready', async () => {
     const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
     const agents = new ScriptedAgents(ctx.town, () => null);

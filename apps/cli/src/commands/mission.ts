@@ -156,6 +156,13 @@ export function registerMissionCommands(program: Command): void {
             ctx.out.line(
               `  work: ${summary.done}/${summary.total_work_items} done, ${summary.running} running, ${summary.assigned} assigned, ${summary.ready} ready, ${summary.pending} pending, ${summary.blocked} blocked; ${summary.active_watches} active watch(es)`,
             );
+            for (const failed of view.failed_items) {
+              const item = failed.work_item_id.slice(0, 8);
+              ctx.out.line(`  ${item} '${failed.title}' is blocked: ${failed.reason}`);
+              ctx.out.line(
+                `    to retry it, hand it to an agent: tt mission note ${m.id.slice(0, 8)} "redirect ${item} to <agent>"`,
+              );
+            }
             for (const item of view.work_items ?? []) {
               ctx.out.line(
                 `  ${item.id.slice(0, 8)} ${item.status.padEnd(8)} ${item.kind.padEnd(10)} ${item.title}`,

@@ -14,6 +14,7 @@ import {
 } from '@tinytown/core';
 import type { MissionCommit, MissionSnapshot, MissionTaskDraft } from '@tinytown/store';
 import type { CandidateAgent } from '../scheduler/scoring.js';
+import { type FailedWorkItem, failedWorkItems } from './blocked.js';
 
 /** An agent as the scheduler sees it: state, and how much it has been handed already. */
 export type PoolAgent = Pick<Agent, 'id' | 'name' | 'nickname' | 'role_id' | 'state'> & {
@@ -83,6 +84,8 @@ export class MissionDraft {
   readonly notes: MissionNote[];
   /** Tasks the mission still has to hear the end of, by id. */
   readonly tasks: Map<string, Task>;
+  /** Newest tasks of blocked items, their end already processed: read only to say why an item waits. */
+  private readonly settled: Map<string, Task>;
   private readonly created: HeldTask[] = [];
   private readonly changedItems = new Set<string>();
   private readonly changedWatches = new Set<string>();
@@ -106,12 +109,14 @@ export class MissionDraft {
     snapshot: MissionSnapshot,
     tasks: readonly Task[],
     readonly now: Date,
+    settled: readonly Task[] = [],
   ) {
     this.mission = snapshot.mission;
     this.items = new Map(snapshot.items.map((item) => [item.id, item]));
     this.watches = new Map(snapshot.watches.map((watch) => [watch.id, watch]));
     this.notes = snapshot.notes;
     this.tasks = new Map(tasks.map((task) => [task.id, task]));
+    this.settled = new Map(settled.map((task) => [task.id, task]));
   }
 
   get nowIso(): string {
@@ -179,6 +184,11 @@ export class MissionDraft {
     }
     for (const task of this.created) if (task.workItemId === workItemId) held.push(task);
     return kind ? held.filter((task) => task.kind === kind) : held;
+  }
+
+  /** Blocked items that wait for a person because their newest task failed or was cancelled. */
+  failedItems(): FailedWorkItem[] {
+    return failedWorkItems(this.orderedItems(), (id) => this.tasks.get(id) ?? this.settled.get(id));
   }
 
   hasLiveTasks(): boolean {

@@ -1,4 +1,5 @@
 export { type MissionBenchSeed, missionBenchPass, seedMissionBench } from './bench.js';
+export type { FailedWorkItem } from './blocked.js';
 export { Dispatcher, type DispatcherOptions, type DispatcherPassResult } from './dispatcher.js';
 export { AgentPool, type HeldTask, MissionDraft, type PoolAgent } from './draft.js';
 export { isTerminalMission } from './lifecycle.js';

@@ -20,6 +20,7 @@ import type { Town } from '@tinytown/store';
 import { compileMission, uniqueObjectives } from '../compiler/compile.js';
 import type { Forge } from '../forge/forge.js';
 import { addSeconds, validateSnoozeSecs } from '../watches/schedule.js';
+import { type FailedWorkItem, failedWorkItems, newestTaskId } from './blocked.js';
 import type { AgentPool, MissionDraft } from './draft.js';
 import { clearHelpState, isTerminalMission, setBlocked, setRunning, setTerminal } from './lifecycle.js';
 import { recordSubmission, type SubmissionOutcome } from './protocol.js';
@@ -56,6 +57,8 @@ export interface MissionStatusView {
     blocked: number;
     active_watches: number;
   };
+  /** Blocked items that wait for a person because their task failed or was cancelled, with why. */
+  failed_items: FailedWorkItem[];
 }
 
 export interface MissionActionResult {
@@ -237,6 +240,8 @@ export class MissionService {
     if (!snapshot) throw missionNotFoundError(id);
     const count = (status: WorkItem['status']) =>
       snapshot.items.filter((item) => item.status === status).length;
+    const newest = snapshot.items.map(newestTaskId).filter((id) => id !== undefined);
+    const tasks = new Map((await this.town.tasks.getMany(newest)).map((task) => [task.id, task]));
     const view: MissionStatusView = {
       mission: snapshot.mission,
       summary: {
@@ -249,6 +254,7 @@ export class MissionService {
         blocked: count('blocked'),
         active_watches: snapshot.watches.filter((watch) => watch.status !== 'done').length,
       },
+      failed_items: failedWorkItems(snapshot.items, (id) => tasks.get(id)),
     };
     if (options.includeWork) view.work_items = snapshot.items;
     if (options.includeWatches) view.watches = snapshot.watches;

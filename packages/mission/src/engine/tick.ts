@@ -2,6 +2,7 @@ import { isTerminalAgentState, type MissionRun } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import type { Forge } from '../forge/forge.js';
 import { baseScore, laneOf } from '../scheduler/scoring.js';
+import { newestTaskId, waitingOnOperator } from './blocked.js';
 import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
@@ -77,13 +78,26 @@ export async function loadAgentPool(town: Town): Promise<AgentPool> {
   );
 }
 
-/** Reads a mission and its in-flight tasks into a draft; null when the mission is gone. */
+/**
+ * Reads a mission and its in-flight tasks into a draft, with the newest task of each blocked item (in the
+ * same round trip) to tell why it waits; null when the mission is gone.
+ */
 export async function loadDraft(town: Town, missionId: string, now: Date): Promise<MissionDraft | null> {
   const snapshot = await town.missions.snapshot(missionId);
   if (!snapshot) return null;
-  const tasks = await town.tasks.getMany(snapshot.liveTaskIds);
+  const live = new Set(snapshot.liveTaskIds);
+  const newest = snapshot.items
+    .map(newestTaskId)
+    .filter((id): id is string => id !== undefined && !live.has(id));
+  const read = await town.tasks.getMany([...snapshot.liveTaskIds, ...newest]);
+  const tasks = read.filter((task) => live.has(task.id));
   const found = new Set(tasks.map((task) => task.id));
-  const draft = new MissionDraft(snapshot, tasks, now);
+  const draft = new MissionDraft(
+    snapshot,
+    tasks,
+    now,
+    read.filter((task) => !live.has(task.id)),
+  );
   // A task deleted from the store has ended as far as the mission is concerned.
   for (const id of snapshot.liveTaskIds) if (!found.has(id)) draft.liveRemove.add(id);
   return draft;
@@ -177,8 +191,12 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
   );
   let reason: string | null = null;
   if (allDone) reason = `Waiting on ${activeWatches.length} active watch(es)`;
-  else if (!ready && !items.some((item) => item.status === 'assigned' || item.status === 'running')) {
-    reason = 'Waiting on dependency, review, or external watch';
+  else {
+    // Said even while other items move: the mission cannot finish without the person these wait for.
+    reason = waitingOnOperator(draft.failedItems());
+    if (!reason && !ready && !items.some((item) => item.status === 'assigned' || item.status === 'running')) {
+      reason = 'Waiting on dependency, review, or external watch';
+    }
   }
   // Tasks in flight and ready work are polled; watches wake the mission through their own schedule; a
   // mission waiting on nothing scheduled looks again after the stuck interval (to ask for help).
