@@ -157,7 +157,7 @@ describe('tt mission', () => {
     );
     expect(status.stdout).toContain(
       `\n  ${itemId.slice(0, 8)} 'Implement sessions' is blocked: its work task ${taskId.slice(0, 8)} failed: the sessions table is missing\n` +
-        `    to retry it, hand it to an agent: tt mission note ${missionId.slice(0, 8)} "redirect ${itemId.slice(0, 8)} to <agent>"\n`,
+        `    the conductor has been asked for help; to retry it, hand it to an agent: tt mission note ${missionId.slice(0, 8)} "redirect ${itemId.slice(0, 8)} to <agent>"\n`,
     );
     expect((await t.json('mission', 'stop', missionId, '--force')) as object).toMatchObject({
       new_state: 'failed',

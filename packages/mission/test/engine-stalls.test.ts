@@ -80,6 +80,7 @@ describe('stalled missions ask for help', () => {
         task_state: 'failed',
         result: 'the repository has no login module',
         reason: `its work task ${first?.slice(0, 8)} failed: the repository has no login module`,
+        help_requested: true,
       },
     ]);
 
@@ -121,6 +122,55 @@ describe('stalled missions ask for help', () => {
     const help = await helpFor(mission.id);
     expect(help).toHaveLength(1);
     expect(help[0]).toContain("no agent can take: 'Implement login'");
+
+    // An agent that fits comes along and takes it: the request is withdrawn.
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toEqual([]);
+  });
+
+  it('a help request is withdrawn once the blocked item it was about is handed out again or skipped', async () => {
+    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login', labels: ['backend'] });
+    ctx.github.setIssue(REPO, { number: 2, title: 'Implement logout', labels: ['backend'] });
+    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
+    const { mission, work_items } = await service.start({
+      objectives: [
+        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
+        { type: 'issue', owner: 'acme', repo: 'app', number: 2 },
+      ],
+      policy: { reviewer_required: false },
+    });
+    const login = work_items.find((item) => item.title === 'Implement login') ?? (undefined as never);
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    // Login fails every time; logout stays in progress, so the mission runs on throughout.
+    const agents = new ScriptedAgents(ctx.town, ({ kind, workItemId }) =>
+      kind === 'work' && workItemId === login.id ? { fail: 'the repository has no login module' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+
+    // Unblocked through the API, it is handed out on the next pass: nothing is left to help with.
+    await service.updateWorkItem(mission.id, login.id, { status: 'ready' });
+    await dispatcher.pass();
+    expect((await service.getWorkItem(mission.id, login.id)).status).toBe('assigned');
+    expect(await helpFor(mission.id)).toEqual([]);
+
+    // It fails again and the conductor is asked again; skipped (done through the API), withdrawn again.
+    await agents.play();
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+    await service.updateWorkItem(mission.id, login.id, { status: 'done' });
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toEqual([]);
+    expect((await ctx.town.missions.get(mission.id)).state).toBe('running');
+    const events = await service.events(mission.id, { limit: 100 });
+    expect(
+      events.filter((line) => line.includes("Withdrew the help request about 'Implement login'")),
+    ).toHaveLength(2);
   });
 
   it('an item whose only reviewer is its author asks the conductor for another reviewer', async () => {

@@ -160,7 +160,7 @@ export function registerMissionCommands(program: Command): void {
               const item = failed.work_item_id.slice(0, 8);
               ctx.out.line(`  ${item} '${failed.title}' is blocked: ${failed.reason}`);
               ctx.out.line(
-                `    to retry it, hand it to an agent: tt mission note ${m.id.slice(0, 8)} "redirect ${item} to <agent>"`,
+                `    ${failed.help_requested ? 'the conductor has been asked for help; ' : ''}to retry it, hand it to an agent: tt mission note ${m.id.slice(0, 8)} "redirect ${item} to <agent>"`,
               );
             }
             for (const item of view.work_items ?? []) {

@@ -98,7 +98,7 @@ export class MissionDraft {
   readonly conductorQuestions: string[] = [];
   readonly watchDue = new Map<string, number | null>();
   retireHelp = false;
-  /** Problems a person should look at, found during this step (the help assessment reads them). */
+  /** Help requests about problems found during this step (the help assessment reads them). */
   readonly helpReasons: string[] = [];
   active: boolean | undefined;
   wakeAtMs: number | null | undefined;

@@ -12,6 +12,7 @@ export {
 } from './protocol.js';
 export {
   EVENTS_LIMIT_MAX,
+  type FailedWorkItemStatus,
   type MissionActionResult,
   MissionService,
   type MissionServiceOptions,

@@ -11,6 +11,7 @@ import { extractPrRefs, formatRef, parsePrRef, refKey } from '../forge/pr-ref.js
 import { parseReviewVerdict } from '../review/review-verdict.js';
 import { chooseAgent, laneOf } from '../scheduler/scoring.js';
 import type { AgentPool, MissionDraft } from './draft.js';
+import { itemHelpReason } from './help.js';
 
 /** The reviewer gate: implement and test work needs an approval when the policy asks for reviewers. */
 export function requiresReview(draft: MissionDraft, item: WorkItem): boolean {
@@ -280,7 +281,11 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
         draft.setItem(item.id, { status: 'blocked' });
         draft.log(`Work task ${task.id} for '${item.title}' failed: ${why}; the item waits for an operator`);
         draft.helpReasons.push(
-          `work task ${task.id} for '${item.title}' failed: ${why}; redirect the item ('redirect ${item.id.slice(0, 8)} to <agent>') or add a note`,
+          itemHelpReason(
+            draft.mission.id,
+            item,
+            `work task ${task.id} for '${item.title}' failed: ${why}; redirect the item ('redirect ${item.id.slice(0, 8)} to <agent>') or add a note`,
+          ),
         );
       } else {
         draft.setItem(item.id, { status: 'ready', assigned_to: null });
@@ -294,7 +299,13 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
       draft.setItem(item.id, { status: 'blocked' });
     }
     draft.log(`Fix task ${task.id} for '${item.title}' ${how}`);
-    draft.helpReasons.push(`fix task ${task.id} for '${item.title}' ${how}; redirect it or add a note`);
+    draft.helpReasons.push(
+      itemHelpReason(
+        draft.mission.id,
+        item,
+        `fix task ${task.id} for '${item.title}' ${how}; redirect it or add a note`,
+      ),
+    );
   } else {
     // The reviewer gate asks again on this tick.
     draft.log(`Review task ${task.id} for '${item.title}' ${how}`);

@@ -22,6 +22,7 @@ import type { Forge } from '../forge/forge.js';
 import { addSeconds, validateSnoozeSecs } from '../watches/schedule.js';
 import { type FailedWorkItem, failedWorkItems, newestTaskId } from './blocked.js';
 import type { AgentPool, MissionDraft } from './draft.js';
+import { helpSubject } from './help.js';
 import { clearHelpState, isTerminalMission, setBlocked, setRunning, setTerminal } from './lifecycle.js';
 import { recordSubmission, type SubmissionOutcome } from './protocol.js';
 import { loadAgentPool, loadDraft } from './tick.js';
@@ -58,7 +59,12 @@ export interface MissionStatusView {
     active_watches: number;
   };
   /** Blocked items that wait for a person because their task failed or was cancelled, with why. */
-  failed_items: FailedWorkItem[];
+  failed_items: FailedWorkItemStatus[];
+}
+
+export interface FailedWorkItemStatus extends FailedWorkItem {
+  /** The conductor has been asked for help with this item, and the request stands. */
+  help_requested: boolean;
 }
 
 export interface MissionActionResult {
@@ -242,6 +248,7 @@ export class MissionService {
       snapshot.items.filter((item) => item.status === status).length;
     const newest = snapshot.items.map(newestTaskId).filter((id) => id !== undefined);
     const tasks = new Map((await this.town.tasks.getMany(newest)).map((task) => [task.id, task]));
+    const askedAbout = helpSubject(snapshot.mission.dispatcher_last_help_request_reason);
     const view: MissionStatusView = {
       mission: snapshot.mission,
       summary: {
@@ -254,7 +261,10 @@ export class MissionService {
         blocked: count('blocked'),
         active_watches: snapshot.watches.filter((watch) => watch.status !== 'done').length,
       },
-      failed_items: failedWorkItems(snapshot.items, (id) => tasks.get(id)),
+      failed_items: failedWorkItems(snapshot.items, (id) => tasks.get(id)).map((failed) => ({
+        ...failed,
+        help_requested: failed.work_item_id === askedAbout,
+      })),
     };
     if (options.includeWork) view.work_items = snapshot.items;
     if (options.includeWatches) view.watches = snapshot.watches;

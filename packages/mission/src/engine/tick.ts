@@ -4,6 +4,7 @@ import type { Forge } from '../forge/forge.js';
 import { baseScore, laneOf } from '../scheduler/scoring.js';
 import { newestTaskId, waitingOnOperator } from './blocked.js';
 import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
+import { itemHelpReason, withdrawAnsweredHelp } from './help.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
 import {
@@ -107,7 +108,7 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
   const mission = draft.mission;
   if (mission.state !== 'running') return null;
   const first = draft.helpReasons[0];
-  if (first) return `Mission ${mission.id}: ${first}`;
+  if (first) return first;
   const items = [...draft.items.values()];
   const ready = items.filter((item) => item.status === 'ready').length;
   if (ready > 0 && pool.idle().length === 0) {
@@ -119,7 +120,11 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
       !pool.agents.some((agent) => !isTerminalAgentState(agent.state) && baseScore(item, agent) > 0),
   );
   if (unfit) {
-    return `Mission ${mission.id} has ready work no agent can take: '${unfit.title}' (${unfit.kind}${unfit.owner_role ? `, role ${unfit.owner_role}` : ''}); spawn an agent with a fitting role or redirect it`;
+    return itemHelpReason(
+      mission.id,
+      unfit,
+      `ready work no agent can take: '${unfit.title}' (${unfit.kind}${unfit.owner_role ? `, role ${unfit.owner_role}` : ''}); spawn an agent with a fitting role or redirect it`,
+    );
   }
   // The reviewer gate never hands a review to the item's own author.
   const unreviewable = items.find(
@@ -139,7 +144,7 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
       author && laneOf(author) === 'reviewer'
         ? `its only reviewer, ${author.name}, is its author`
         : 'no agent with a reviewer role exists';
-    return `Mission ${mission.id} needs a reviewer for '${unreviewable.title}': ${only}`;
+    return itemHelpReason(mission.id, unreviewable, `needs a reviewer for '${unreviewable.title}': ${only}`);
   }
   const lastProgress = Date.parse(mission.dispatcher_last_progress_at ?? mission.created_at);
   const activeWatches = [...draft.watches.values()].some((watch) => watch.status !== 'done');
@@ -266,6 +271,7 @@ export async function tickMission(
         dispatcher_help_request_attempts: 0,
       });
     }
+    withdrawAnsweredHelp(draft);
     result.helpRequested = maybeAskForHelp(draft, assessHelp(draft, pool, help), help);
   } else if (isTerminalMission(draft.mission.state)) {
     draft.wakeAtMs = null;

@@ -10,6 +10,7 @@ import {
 } from '../watches/schedule.js';
 import { fetchPrSnapshot } from '../watches/snapshot.js';
 import type { AgentPool, MissionDraft } from './draft.js';
+import { itemHelpReason } from './help.js';
 import { createFixTask, requiresReview } from './protocol.js';
 
 export type WatchCheckResult = 'ok' | 'triggered' | 'resolved' | 'error' | 'merged';
@@ -92,7 +93,13 @@ async function checkOne(
     if (shouldEscalate(failures)) {
       if (item.status !== 'done') draft.setItem(item.id, { status: 'blocked' });
       draft.log(`Watch ${watch.kind} on ${watch.target_ref} failed ${failures} times in a row: ${message}`);
-      draft.helpReasons.push(`watch ${watch.kind} on ${watch.target_ref} keeps failing: ${message}`);
+      draft.helpReasons.push(
+        itemHelpReason(
+          draft.mission.id,
+          item,
+          `watch ${watch.kind} on ${watch.target_ref} keeps failing: ${message}`,
+        ),
+      );
     }
     return { watchId: watch.id, kind: watch.kind, result: 'error', error: message };
   }
