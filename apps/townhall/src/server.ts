@@ -22,6 +22,7 @@ import { registerHttpMetrics, TownhallMetrics } from './plugins/metrics.js';
 import { RateLimiter, registerRateLimit } from './plugins/rate-limit.js';
 import { registerRequestTimeout } from './plugins/timeout.js';
 import { makeProblem } from './problem.js';
+import { checkedSerializer } from './response-check.js';
 import { agentRoutes } from './routes/agents.js';
 import { backlogRoutes } from './routes/backlog.js';
 import { eventRoutes } from './routes/events.js';
@@ -65,6 +66,11 @@ export interface BuildServerOptions {
   processMetrics?: boolean;
   /** Turn the rate limiter off (benchmarks); by default it is on with the configured budgets. */
   rateLimits?: boolean;
+  /**
+   * Check every reply against its route's response schema and fail it (500) on a mismatch, including a
+   * field the schema does not name. Off by default: it costs a parse per reply. Tests turn it on.
+   */
+  checkResponses?: boolean;
 }
 
 export type TownhallServer = App & { lifecycle: Lifecycle };
@@ -148,7 +154,9 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
   app.setValidatorCompiler(validatorCompiler);
   // Replies are built to their response schema's type at compile time, so serializing is a plain
   // JSON.stringify (a zod encode per reply costs ~6x more on a 100-agent listing).
-  app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
+  app.setSerializerCompiler(
+    options.checkResponses ? checkedSerializer : () => (data: unknown) => JSON.stringify(data),
+  );
   // JSON only: any other body type is a 415, not a string a schema then rejects.
   app.removeContentTypeParser('text/plain');
 

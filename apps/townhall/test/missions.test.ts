@@ -389,6 +389,26 @@ describe('mission routes', () => {
     expect(assigned.assigned_to).toBe((await h.town.agents.resolve('backend-1')).id);
     const listed = await call(h.base, 'GET', `/v1/missions/${id}/work?status=assigned`);
     expect(listed.json.count).toBe(1);
+    expect(status.json.failed_items).toEqual([]);
+
+    // The agent gives up: the next pass blocks the item, and the status says why and on what.
+    const taskId = assigned.task_ids.at(-1);
+    await h.town.tasks.fail(taskId, 'the schema migration needs a DBA');
+    await new Dispatcher({ town: h.town, forge, pollMs: 0 }).pass();
+    const failed = await call(h.base, 'GET', `/v1/missions/${id}`);
+    expect(failed.json.mission.blocked_reason).toContain('failed');
+    expect(failed.json.failed_items).toEqual([
+      {
+        work_item_id: assigned.id,
+        title: assigned.title,
+        task_id: taskId,
+        task_kind: 'work',
+        task_state: 'failed',
+        result: 'the schema migration needs a DBA',
+        reason: `its work task ${taskId.slice(0, 8)} failed: the schema migration needs a DBA`,
+        help_requested: true,
+      },
+    ]);
   });
 
   it('lists and snoozes watches', async () => {

@@ -64,6 +64,7 @@ export function useTownhall(options: HarnessOptions = {}): Harness {
       root: '/srv/town',
       logger: { level: 'info', destination },
       processMetrics: false,
+      checkResponses: true,
       ...(typeof options.server === 'function' ? options.server() : options.server),
     });
     const base = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -101,7 +101,8 @@ export function missionRoutes(app: App, { missions }: RouteDeps): void {
       schema: {
         tags: TAGS,
         summary: 'Get mission status',
-        description: 'The mission, summary counts, and on request its work items, watches and newest events.',
+        description:
+          'The mission, summary counts, the items whose task failed (they wait for a person), and on request its work items, watches and newest events.',
         operationId: 'getMissionStatus',
         security: SECURED,
         params: MissionIdParams,

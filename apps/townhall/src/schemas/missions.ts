@@ -116,6 +116,28 @@ export const MissionStatusQuery = z.object({
   include_events: queryFlag(false, 'Include the 20 newest activity lines'),
 });
 
+export const FailedWorkItem = z
+  .object({
+    work_item_id: z.string(),
+    title: z.string(),
+    task_id: z.string().describe('The item’s newest task, which ended without doing the work'),
+    task_kind: z.enum(['work', 'fix']),
+    task_state: z.enum(['failed', 'cancelled']),
+    result: z
+      .string()
+      .nullable()
+      .describe('Why, as its agent (or whoever cancelled it) said; null when nobody said'),
+    reason: z.string().describe('The above in words, for people'),
+    help_requested: z
+      .boolean()
+      .describe('The conductor has been asked about this item and the request stands'),
+  })
+  .meta({
+    id: 'FailedWorkItem',
+    description:
+      'A blocked work item whose task failed or was cancelled. Nothing in the mission moves it on: hand it out again with a note (`redirect <item> to <agent>`) or PATCH its status.',
+  });
+
 export const MissionStatus = z
   .object({
     mission: MissionRun,
@@ -132,6 +154,9 @@ export const MissionStatus = z
       blocked: z.number().int(),
       active_watches: z.number().int().describe('Watches not done'),
     }),
+    failed_items: z
+      .array(FailedWorkItem)
+      .describe('Blocked items that wait for a person because their task failed or was cancelled'),
   })
   .meta({ id: 'MissionStatus' });
 

@@ -605,7 +605,7 @@ export interface paths {
         };
         /**
          * Get mission status
-         * @description The mission, summary counts, and on request its work items, watches and newest events.
+         * @description The mission, summary counts, the items whose task failed (they wait for a person), and on request its work items, watches and newest events.
          */
         get: operations["getMissionStatus"];
         put?: never;
@@ -1256,6 +1256,23 @@ export interface components {
             /** @description The compiled work graph, in assignment order */
             work_items: components["schemas"]["WorkItem"][];
         };
+        /** @description A blocked work item whose task failed or was cancelled. Nothing in the mission moves it on: hand it out again with a note (`redirect <item> to <agent>`) or PATCH its status. */
+        FailedWorkItem: {
+            work_item_id: string;
+            title: string;
+            /** @description The item’s newest task, which ended without doing the work */
+            task_id: string;
+            /** @enum {string} */
+            task_kind: "work" | "fix";
+            /** @enum {string} */
+            task_state: "failed" | "cancelled";
+            /** @description Why, as its agent (or whoever cancelled it) said; null when nobody said */
+            result: string | null;
+            /** @description The above in words, for people */
+            reason: string;
+            /** @description The conductor has been asked about this item and the request stands */
+            help_requested: boolean;
+        };
         MissionStatus: {
             mission: components["schemas"]["MissionRun"];
             /** @description With include_work=true */
@@ -1275,6 +1292,8 @@ export interface components {
                 /** @description Watches not done */
                 active_watches: number;
             };
+            /** @description Blocked items that wait for a person because their task failed or was cancelled */
+            failed_items: components["schemas"]["FailedWorkItem"][];
         };
         MissionActionResponse: {
             mission_id: string;
