@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TinytownError } from '@tinytown/core';
-import { stringify } from 'smol-toml';
+import { parse, stringify } from 'smol-toml';
 import { editTomlKey } from './toml-edit.js';
 import { readTomlFile } from './toml-file.js';
 
@@ -23,18 +23,25 @@ export function getPath(object: unknown, path: readonly string[]): unknown {
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
-/** A value typed on the command line: true/false and numbers as such, JSON for tables and lists. */
-function parseValue(text: string): Json {
-  if (text === 'true' || text === 'false') return text === 'true';
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (/^[[{]/.test(text.trim())) {
+/**
+ * A value typed on the command line: true/false and numbers as such, tables and lists as JSON or as TOML
+ * (the file's own syntax: `{ command = "my-ai" }`), anything else as text. A table that is neither stays
+ * text, with why, for the error the schema then gives.
+ */
+function parseValue(text: string): { value: Json; unparsed?: string } {
+  if (text === 'true' || text === 'false') return { value: text === 'true' };
+  if (/^-?\d+(\.\d+)?$/.test(text)) return { value: Number(text) };
+  if (!/^[[{]/.test(text.trim())) return { value: text };
+  try {
+    return { value: JSON.parse(text) as Json };
+  } catch {
     try {
-      return JSON.parse(text) as Json;
-    } catch {
-      return text;
+      return { value: parse(`value = ${text}`).value as Json };
+    } catch (error) {
+      const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      return { value: text, unparsed: `the value is neither JSON nor TOML (${why})` };
     }
   }
-  return text;
 }
 
 /** A config value as `tt config <key>` prints it: tables as TOML, anything else as text. */
@@ -77,17 +84,17 @@ export function setConfigKey<T>(
     }
     table = table[part] as Record<string, unknown>;
   }
-  table[path[path.length - 1] as string] = parseValue(value);
+  const typed = parseValue(value);
+  table[path[path.length - 1] as string] = typed.value;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    const hint = typed.unparsed ? `; ${typed.unparsed}` : '';
     throw new TinytownError(
       'CONFIG_INVALID',
-      `Cannot set ${key}: ${where}${issue?.message ?? 'invalid value'}`,
-      {
-        field: key,
-      },
+      `Cannot set ${key}: ${where}${issue?.message ?? 'invalid value'}${hint}`,
+      { field: key },
     );
   }
   check(parsed.data as T);

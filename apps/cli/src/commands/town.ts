@@ -297,7 +297,7 @@ export function registerTownCommands(program: Command): void {
         'Show the town’s effective configuration, one key, or set a key in tinytown.toml (with --global: this machine’s defaults for new towns)',
       )
       .argument('[key]', 'dotted key, e.g. agent.idle_timeout_secs')
-      .argument('[value]', 'new value (numbers and true/false are typed; JSON for tables)')
+      .argument('[value]', 'new value (numbers and true/false are typed; tables and lists as TOML or JSON)')
       .option(
         '-g, --global',
         `this machine's defaults in ${machineConfigFile()} (default_cli, conductor_cli, agent_clis), which tt init copies into new towns`,
@@ -362,7 +362,7 @@ export function registerTownCommands(program: Command): void {
     'tt config agent.idle_timeout_secs',
     'tt config agent.auto_claim true',
     'tt config --global default_cli codex   # every new town starts with codex',
-    `tt config --global agent_clis.my-ai '{"command": "my-ai --yes"}'`,
+    `tt config --global agent_clis.my-ai '{ command = "my-ai --yes" }'   # TOML or JSON`,
   );
 
   examples(
