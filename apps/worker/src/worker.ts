@@ -6,7 +6,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export interface WorkerOptions {
   town: Town;
-  forge: Forge | null;
+  /** What PR watches are checked against, as the Dispatcher's; without one their checks fail and back off. */
+  forge?: Forge | null;
   id?: string;
   /** Pause between dispatcher passes. Default 5 s. */
   intervalMs?: number;

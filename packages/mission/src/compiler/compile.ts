@@ -9,6 +9,7 @@ import {
 } from '@tinytown/core';
 import type { Forge, ForgeIssue } from '../forge/forge.js';
 import { formatRef, refKey } from '../forge/pr-ref.js';
+import { requireForge } from '../forge/require-forge.js';
 import { parseDependencies } from './dependencies.js';
 import { readDocObjective } from './doc.js';
 import { type GraphNode, topologicalOrder } from './graph.js';
@@ -17,7 +18,8 @@ import { inferKind, inferOwnerRole } from './infer.js';
 export interface CompileMissionInput {
   missionId: string;
   objectives: readonly ObjectiveRef[];
-  forge: Forge;
+  /** Read for issue objectives only: a mission of docs needs none. */
+  forge?: Forge | null;
   /** Doc objectives are read from inside this directory only. */
   townRoot: string;
   now?: Date;
@@ -56,11 +58,16 @@ export function uniqueObjectives(objectives: readonly ObjectiveRef[], townRoot: 
 const FETCH_CONCURRENCY = 4;
 
 async function fetchIssues(
-  forge: Forge,
+  source: Forge | null | undefined,
   objectives: readonly ObjectiveRef[],
 ): Promise<Map<string, ForgeIssue>> {
   const issues = objectives.filter((objective) => objective.type === 'issue');
   const fetched = new Map<string, ForgeIssue>();
+  if (issues.length === 0) return fetched;
+  const forge = requireForge(
+    source,
+    `reading issue${issues.length === 1 ? '' : 's'} ${issues.map(objectiveLabel).join(', ')}`,
+  );
   let next = 0;
   const worker = async () => {
     while (next < issues.length) {
@@ -113,7 +120,8 @@ async function planObjective(
  * stores the items only if this returns, so a bad objective never leaves a half-built mission behind.
  *
  * Throws OBJECTIVE_INVALID for a doc outside the town root or a dependency on an issue that is not an
- * objective, DEPENDENCY_CYCLE for a cycle, FORGE_ERROR when an issue cannot be fetched.
+ * objective, DEPENDENCY_CYCLE for a cycle, FORGE_ERROR when an issue cannot be fetched, CONFIG_INVALID for
+ * an issue objective without a forge.
  */
 export async function compileMission(input: CompileMissionInput): Promise<WorkItem[]> {
   const makeId = input.newId ?? newId;

@@ -29,7 +29,8 @@ import { loadAgentPool, loadDraft } from './tick.js';
 
 export interface MissionServiceOptions {
   town: Town;
-  forge: Forge;
+  /** Reads issue objectives; a mission of design docs needs none (an issue objective then fails). */
+  forge?: Forge | null;
   /** Doc objectives are read from inside this directory only. */
   townRoot: string;
   /** Lease an operator action holds while it writes (it takes the lease from a running tick). */
@@ -144,18 +145,19 @@ const watchNotFound = (missionId: string, id: string) =>
  * items, watches, snooze, events, notes). Every change runs under the mission's lease, taken from any
  * tick holding it (that tick then writes nothing), so an operator's action and the dispatcher never
  * interleave. Errors are TinytownErrors: MISSION_NOT_FOUND, WORK_ITEM_NOT_FOUND and WATCH_NOT_FOUND (404),
- * INVALID_TRANSITION (409), INVALID_ID, INVALID_INPUT, OBJECTIVE_INVALID and DEPENDENCY_CYCLE (400).
+ * INVALID_TRANSITION (409), INVALID_ID, INVALID_INPUT, OBJECTIVE_INVALID and DEPENDENCY_CYCLE (400),
+ * CONFIG_INVALID (400) for an issue objective without a forge.
  */
 export class MissionService {
   private readonly town: Town;
-  private readonly forge: Forge;
+  private readonly forge: Forge | null;
   private readonly townRoot: string;
   private readonly leaseMs: number;
   private readonly clock: () => Date;
 
   constructor(options: MissionServiceOptions) {
     this.town = options.town;
-    this.forge = options.forge;
+    this.forge = options.forge ?? null;
     this.townRoot = options.townRoot;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.clock = options.now ?? (() => new Date());

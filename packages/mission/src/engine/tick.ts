@@ -33,7 +33,7 @@ export const DEFAULT_HELP_POLICY: HelpPolicy = {
 };
 
 export interface TickOptions {
-  /** The forge watches are checked against; without one, watches wait. */
+  /** The forge watches are checked against; without one their checks fail (CONFIG_INVALID) and back off. */
   forge?: Forge | null;
   now?: Date;
   /** How soon a mission with tasks in flight (or ready work) looks again. */
@@ -260,7 +260,7 @@ export async function tickMission(
   if (draft.mission.state === 'running') {
     result.endedTasks = processEndedTasks(draft, pool);
     result.reconciled = reconcile(draft, pool);
-    if (options.forge) result.watchChecks = await checkDueWatches(draft, pool, options.forge, options.watch);
+    result.watchChecks = await checkDueWatches(draft, pool, options.forge, options.watch);
     result.completed = finalizeWaiting(draft, pool);
     result.promoted = promote(draft);
     result.assigned = assignReady(draft, pool);

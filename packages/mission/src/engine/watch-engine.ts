@@ -1,6 +1,7 @@
 import type { WatchItem, WorkItem } from '@tinytown/core';
 import type { Forge } from '../forge/forge.js';
 import { parsePrRef } from '../forge/pr-ref.js';
+import { requireForge } from '../forge/require-forge.js';
 import { type EvaluateOptions, evaluateWatch, type PrSnapshot } from '../watches/evaluate.js';
 import {
   addSeconds,
@@ -58,7 +59,7 @@ function mayMerge(
 async function checkOne(
   draft: MissionDraft,
   pool: AgentPool,
-  forge: Forge,
+  source: Forge | null | undefined,
   watch: WatchItem,
   options: WatchEngineOptions,
 ): Promise<WatchCheck> {
@@ -74,8 +75,12 @@ async function checkOne(
     return { watchId: watch.id, kind: watch.kind, result: 'error', error: 'invalid' };
   }
 
+  let forge: Forge;
   let snapshot: PrSnapshot;
   try {
+    // Without a forge the check fails like one that cannot reach it: it backs off and, left so, escalates
+    // to the conductor, instead of the watch waiting unseen while the mission is ticked on every pass.
+    forge = requireForge(source, `checking watch ${watch.kind} on ${watch.target_ref}`);
     snapshot = await fetchPrSnapshot(forge, ref, watch.kind);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -183,11 +188,12 @@ async function checkOne(
 /**
  * Checks every due watch of the mission against the forge: findings make one fix task per poll that has
  * new ones (what was seen is remembered), failures back off, the fifth failure in a row escalates once.
+ * Without a forge every due check fails with CONFIG_INVALID's message.
  */
 export async function checkDueWatches(
   draft: MissionDraft,
   pool: AgentPool,
-  forge: Forge,
+  forge: Forge | null | undefined,
   options: WatchEngineOptions = {},
 ): Promise<WatchCheck[]> {
   const due = [...draft.watches.values()]
