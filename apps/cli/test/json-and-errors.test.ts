@@ -424,3 +424,22 @@ describe('every failure exits non-zero with one line on stderr', () => {
     }
   });
 });
+
+describe('work for an agent that is not running', () => {
+  it('says how the agent gets to see it, and says nothing extra for a running one or under --json', async () => {
+    await t.json('spawn', 'dora', '--cli', 'echo');
+    const running = await t.tt('send', 'dora', '--info', 'hello');
+    expect(running.stdout.trim()).toBe('Sent info message to dora');
+
+    await t.json('interrupt', 'dora');
+    const paused = await t.tt('assign', 'dora', 'While paused');
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toContain("dora is paused: it sees this after 'tt resume dora'");
+
+    await t.json('kill', 'dora');
+    const stopped = await t.tt('send', 'dora', '--query', 'Still there?');
+    expect(stopped.stdout).toContain("dora is stopped: it sees this after 'tt restart dora'");
+    expect(await t.json('assign', 'dora', 'As JSON')).not.toHaveProperty('hint');
+    expect((await t.tt('assign', 'conductor', 'For a human')).stdout).not.toContain('sees this');
+  });
+});

@@ -2,6 +2,7 @@ import {
   CONDUCTOR_ID,
   categorizeMessage,
   isActionable,
+  isTerminalAgentState,
   type Message,
   type MessageKind,
   summarizeMessage,
@@ -11,7 +12,7 @@ import {
   TinytownError,
   type TownEvent,
 } from '@tinytown/core';
-import type { Town } from '@tinytown/store';
+import type { Address, Town } from '@tinytown/store';
 import { type Command, Option } from 'commander';
 import { act, examples } from '../action.js';
 import { actingAgent, agentArgOrSelf, type CliContext, parsePositiveInt, selfAgent } from '../context.js';
@@ -31,6 +32,20 @@ async function assigneeNames(town: Town): Promise<Map<string, string>> {
   const names = new Map((await town.agents.list()).map((agent) => [agent.id, agent.name]));
   names.set(CONDUCTOR_ID, 'conductor');
   return names;
+}
+
+/**
+ * What to do so that a stopped or paused recipient sees what was just put in its inbox: without it, the
+ * work sits there silently and the sender is left to wonder why nothing happens.
+ */
+async function waitingRecipientHint(town: Town, to: Address): Promise<string | undefined> {
+  if (to.id === CONDUCTOR_ID) return undefined;
+  const { state } = await town.agents.get(to.id);
+  if (state === 'paused') return `${to.name} is paused: it sees this after 'tt resume ${to.name}'`;
+  if (isTerminalAgentState(state)) {
+    return `${to.name} is ${state}: it sees this after 'tt restart ${to.name}'`;
+  }
+  return undefined;
 }
 
 function taskLine(task: Task, names: Map<string, string>): string {
@@ -113,9 +128,11 @@ export function registerWorkCommands(program: Command): void {
         act(async (ctx, ref: string, description: string, opts: { tags?: string }) => {
           const town = await ctx.town();
           const result = await town.tasks.assign(ref, description, opts.tags ? { tags: opts.tags } : {});
-          ctx.out.result(result, () =>
-            ctx.out.line(`Assigned task ${result.task.id} to ${result.agent.name}`),
-          );
+          const hint = ctx.out.json ? undefined : await waitingRecipientHint(town, result.agent);
+          ctx.out.result(result, () => {
+            ctx.out.line(`Assigned task ${result.task.id} to ${result.agent.name}`);
+            if (hint) ctx.out.line(hint);
+          });
         }),
       ),
     'tt assign backend "Add pagination to GET /orders"',
@@ -150,11 +167,13 @@ export function registerWorkCommands(program: Command): void {
               urgent: opts.urgent === true,
               ...(from === undefined ? {} : { from }),
             });
-            ctx.out.result(result, () =>
+            const hint = ctx.out.json ? undefined : await waitingRecipientHint(town, result.to);
+            ctx.out.result(result, () => {
               ctx.out.line(
                 `Sent ${opts.urgent ? 'URGENT ' : ''}${kind} message to ${result.to.name}${result.from.id === CONDUCTOR_ID ? '' : ` (from ${result.from.name})`}`,
-              ),
-            );
+              );
+              if (hint) ctx.out.line(hint);
+            });
           },
         ),
       ),
