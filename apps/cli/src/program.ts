@@ -46,16 +46,24 @@ Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.`,
   registerConductorCommand(program);
   registerMissionCommands(program);
 
-  // Usage errors exit 2 with one line; every subcommand inherits this.
+  // Usage errors exit 2 with one line that names the help of the command that was mistyped.
   const configure = (command: Command) => {
     command.exitOverride();
+    const help = `${commandPath(command)} --help`;
     command.configureOutput({
-      outputError: (text, write) => write(`tt: ${text.trim().split('\n')[0]} (see tt --help)\n`),
+      outputError: (text, write) => write(`tt: ${text.trim().split('\n')[0]} (see ${help})\n`),
     });
     for (const sub of command.commands) configure(sub);
   };
   configure(program);
   return program;
+}
+
+/** `tt task complete`: the words that run `command`. */
+function commandPath(command: Command): string {
+  const words: string[] = [];
+  for (let at: Command | null = command; at; at = at.parent) words.unshift(at.name());
+  return words.join(' ');
 }
 
 /** Runs `tt` with the given argv (process.argv shape). */

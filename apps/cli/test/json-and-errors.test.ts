@@ -315,8 +315,9 @@ describe('every failure exits non-zero with one line on stderr', () => {
       /already exists with default_cli 'claude'; use --force/,
     );
     await expectFailure(['send', 'carol', 'hi', '--query', '--info'], 2);
-    await expectFailure(['assign', 'carol'], 2, /missing required argument/);
-    await expectFailure(['frobnicate'], 2, /unknown command/);
+    await expectFailure(['assign', 'carol'], 2, /missing required argument .* \(see tt assign --help\)$/);
+    await expectFailure(['task', 'complete'], 2, /\(see tt task complete --help\)$/);
+    await expectFailure(['frobnicate'], 2, /unknown command 'frobnicate' \(see tt --help\)$/);
     await expectFailure(['resume', 'carol'], 1, /cannot become idle/);
     await expectFailure(
       ['restart', 'carol'],
