@@ -86,11 +86,28 @@ describe('tt mission', () => {
       `Mission ${started.mission.id} was already stopped; 'tt mission resume ${started.mission.id.slice(0, 8)}' runs it again\n`,
     );
     expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({ new_state: 'running' });
+    const running = await t.tt('mission', 'resume', started.mission.id.slice(0, 8));
+    expect(running.code).toBe(0);
+    expect(running.stdout).toBe(`Mission ${started.mission.id} was already running\n`);
+    expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({
+      status: 'already running',
+      previous_state: 'running',
+      new_state: 'running',
+    });
     const human = await t.tt('mission', 'status', started.mission.id);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('objectives: acme/app#1, acme/app#2, docs/design.md\n');
     expect(human.stdout).toMatch(
       /^ {2}work: 0\/\d+ done, \d+ running, \d+ assigned, \d+ ready, \d+ pending, \d+ blocked; \d+ active watch\(es\)$/m,
+    );
+    // A finished mission is not resumed, however it is asked.
+    expect(await t.json('mission', 'stop', started.mission.id, '--force')).toMatchObject({
+      new_state: 'failed',
+    });
+    const finished = await t.tt('mission', 'resume', started.mission.id);
+    expect(finished.code).toBe(1);
+    expect(finished.stderr).toBe(
+      `tt: error: Mission ${started.mission.id} is failed and cannot be resumed\n`,
     );
   });
 

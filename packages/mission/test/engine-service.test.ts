@@ -1,4 +1,5 @@
 import { isTinytownError, newId } from '@tinytown/core';
+import { dumpKeys } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, MissionService, parseNote } from '../src/index.js';
 import { greenPr, ScriptedAgents, useMissionTown } from './support/mission-town.js';
@@ -28,23 +29,33 @@ describe('mission operations', () => {
 
   it('stop, resume, complete, fail and delete follow the contract codes', async () => {
     const { service, mission } = await started();
-    expect(await code(service.resume(mission.id))).toBe('INVALID_TRANSITION');
-    expect(await service.stop(mission.id)).toMatchObject({ previous_state: 'running', new_state: 'blocked' });
-    expect((await ctx.town.missions.due()).includes(mission.id)).toBe(false);
-    // Stopping it again, a minute later, is no error and writes nothing.
-    const stopped = await ctx.town.missions.get(mission.id);
-    const later = new MissionService({
+    // Resuming a running mission, a minute later, is no error and writes nothing but the lease's fencing
+    // counter (the action takes the mission's lease to read it).
+    const notFence = (key: string) => key.endsWith(':fence');
+    const running = await dumpKeys(ctx.redis.client, notFence);
+    const minuteLater = new MissionService({
       town: ctx.town,
       forge: ctx.forge,
       townRoot: process.cwd(),
-      now: () => new Date(Date.parse(stopped.updated_at) + 60_000),
+      now: () => new Date(Date.parse(mission.updated_at) + 60_000),
     });
-    expect(await later.stop(mission.id)).toMatchObject({
+    expect(await minuteLater.resume(mission.id)).toEqual({
+      mission_id: mission.id,
+      status: 'already running',
+      previous_state: 'running',
+      new_state: 'running',
+    });
+    expect(await dumpKeys(ctx.redis.client, notFence)).toEqual(running);
+    expect(await service.stop(mission.id)).toMatchObject({ previous_state: 'running', new_state: 'blocked' });
+    expect((await ctx.town.missions.due()).includes(mission.id)).toBe(false);
+    // Stopping it again, a minute later, is no error and writes nothing either.
+    const stopped = await dumpKeys(ctx.redis.client, notFence);
+    expect(await minuteLater.stop(mission.id)).toMatchObject({
       status: 'already stopped',
       previous_state: 'blocked',
       new_state: 'blocked',
     });
-    expect(await ctx.town.missions.get(mission.id)).toEqual(stopped);
+    expect(await dumpKeys(ctx.redis.client, notFence)).toEqual(stopped);
     expect(await service.resume(mission.id)).toMatchObject({
       previous_state: 'blocked',
       new_state: 'running',
@@ -61,6 +72,14 @@ describe('mission operations', () => {
     expect(await code(service.get(mission.id))).toBe('MISSION_NOT_FOUND');
 
     const other = await started();
+    expect(await service.complete(other.mission.id)).toMatchObject({ new_state: 'completed' });
+    const refused = await service.resume(other.mission.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isTinytownError(refused, 'INVALID_TRANSITION') && refused.message).toBe(
+      `Mission ${other.mission.id} is completed and cannot be resumed`,
+    );
     expect(await service.delete(other.mission.id, { force: true })).toMatchObject({ deleted: true });
     expect(await code(service.get('not-a-uuid'))).toBe('INVALID_ID');
     expect(await code(service.stop(newId()))).toBe('MISSION_NOT_FOUND');

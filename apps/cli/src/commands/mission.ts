@@ -207,13 +207,18 @@ export function registerMissionCommands(program: Command): void {
   examples(
     mission
       .command('resume')
-      .description('Resume a stopped (blocked) mission')
+      .description('Resume a stopped (blocked) mission; one already running is left as it is')
       .argument('<mission-id>', 'the mission id, or its first characters')
       .action(
         act(async (ctx, id: string) => {
           const result = await (await missions(ctx)).resume(await missionId(ctx, id));
           ctx.out.result(result, () =>
-            ctx.out.line(`Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`),
+            ctx.out.line(
+              // As `tt mission stop` of a stopped mission: not an error, and said plainly.
+              result.previous_state === result.new_state
+                ? `Mission ${result.mission_id} was already running`
+                : `Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`,
+            ),
           );
         }),
       ),

@@ -263,6 +263,13 @@ export class MissionDraft {
     };
   }
 
+  /** Nothing to write: every part of the commit is absent, false or empty. */
+  get unchanged(): boolean {
+    return Object.values(this.toCommit()).every(
+      (part) => part === undefined || part === false || (Array.isArray(part) && part.length === 0),
+    );
+  }
+
   get createdTaskIds(): string[] {
     return this.createTasks.map((task) => task.id);
   }

@@ -301,16 +301,18 @@ export class MissionService {
     });
   }
 
-  /** Runs a stopped or paused mission again; 409 when it is running or finished. */
+  /** Runs a stopped or paused mission again; 409 when it is finished. */
   resume(id: string): Promise<MissionActionResult> {
     return this.act(id, (draft) => {
       const previous = draft.mission.state;
-      if (previous === 'running' || isTerminalMission(previous)) {
+      if (isTerminalMission(previous)) {
         throw conflict(`Mission ${draft.mission.id} is ${previous} and cannot be resumed`, {
           id: draft.mission.id,
           state: previous,
         });
       }
+      // Idempotent, as stop is: the mission is already where it was asked to go.
+      if (previous === 'running') return 'already running';
       clearHelpState(draft);
       setRunning(draft);
       draft.log('Mission resumed by user');
@@ -535,7 +537,9 @@ export class MissionService {
       const pool = await loadAgentPool(this.town);
       const previous = draft.mission.state;
       const status = change(draft, pool);
-      await this.town.missions.commit(missionId, token, draft.toCommit());
+      // An action with nothing to do (already stopped, already running…) writes nothing at all: even an
+      // empty commit would move the town's roster revision and make every agent listing read afresh.
+      if (!draft.unchanged) await this.town.missions.commit(missionId, token, draft.toCommit());
       return { mission_id: missionId, status, previous_state: previous, new_state: draft.mission.state };
     } finally {
       await this.town.missions.releaseLease(missionId, token).catch(() => false);
