@@ -29,8 +29,8 @@ describe('mission operations', () => {
 
   it('stop, resume, complete, fail and delete follow the contract codes', async () => {
     const { service, mission } = await started();
-    // Resuming a running mission, a minute later, is no error and writes nothing but the lease's fencing
-    // counter (the action takes the mission's lease to read it).
+    // Resuming a running mission is the contract's 409, saying the state, and writes nothing but the
+    // lease's fencing counter (the action takes the mission's lease to read it).
     const notFence = (key: string) => key.endsWith(':fence');
     const running = await dumpKeys(ctx.redis.client, notFence);
     const minuteLater = new MissionService({
@@ -39,11 +39,13 @@ describe('mission operations', () => {
       townRoot: process.cwd(),
       now: () => new Date(Date.parse(mission.updated_at) + 60_000),
     });
-    expect(await minuteLater.resume(mission.id)).toEqual({
-      mission_id: mission.id,
-      status: 'already running',
-      previous_state: 'running',
-      new_state: 'running',
+    const refusedRunning = await minuteLater.resume(mission.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isTinytownError(refusedRunning, 'INVALID_TRANSITION') && refusedRunning.details).toEqual({
+      id: mission.id,
+      state: 'running',
     });
     expect(await dumpKeys(ctx.redis.client, notFence)).toEqual(running);
     expect(await service.stop(mission.id)).toMatchObject({ previous_state: 'running', new_state: 'blocked' });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { objectiveLabel, TinytownError } from '@tinytown/core';
+import { isTinytownError, objectiveLabel, TinytownError } from '@tinytown/core';
 import {
   createGitHubForge,
   MissionService,
@@ -211,10 +211,23 @@ export function registerMissionCommands(program: Command): void {
       .argument('<mission-id>', 'the mission id, or its first characters')
       .action(
         act(async (ctx, id: string) => {
-          const result = await (await missions(ctx)).resume(await missionId(ctx, id));
+          const resolved = await missionId(ctx, id);
+          const result = await (await missions(ctx)).resume(resolved).catch((error: unknown) => {
+            // The service refuses a running mission (REST's 409); here, as `tt mission stop` of a stopped
+            // one, it is nothing to do, said plainly.
+            if (isTinytownError(error, 'INVALID_TRANSITION') && error.details.state === 'running') {
+              const running = 'running' as const;
+              return {
+                mission_id: resolved,
+                status: 'already running',
+                previous_state: running,
+                new_state: running,
+              };
+            }
+            throw error;
+          });
           ctx.out.result(result, () =>
             ctx.out.line(
-              // As `tt mission stop` of a stopped mission: not an error, and said plainly.
               result.previous_state === result.new_state
                 ? `Mission ${result.mission_id} was already running`
                 : `Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`,

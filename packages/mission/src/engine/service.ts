@@ -301,18 +301,19 @@ export class MissionService {
     });
   }
 
-  /** Runs a stopped or paused mission again; 409 when it is finished. */
+  /**
+   * Runs a stopped or paused mission again. A running or finished one is a conflict (the contract's 409),
+   * with `details.state` saying which: `tt mission resume` reports a running one as nothing to do.
+   */
   resume(id: string): Promise<MissionActionResult> {
     return this.act(id, (draft) => {
       const previous = draft.mission.state;
-      if (isTerminalMission(previous)) {
+      if (previous === 'running' || isTerminalMission(previous)) {
         throw conflict(`Mission ${draft.mission.id} is ${previous} and cannot be resumed`, {
           id: draft.mission.id,
           state: previous,
         });
       }
-      // Idempotent, as stop is: the mission is already where it was asked to go.
-      if (previous === 'running') return 'already running';
       clearHelpState(draft);
       setRunning(draft);
       draft.log('Mission resumed by user');
