@@ -133,7 +133,23 @@ export async function agentArgOrSelf(town: Town, ref: string | undefined, what: 
   );
 }
 
-// Both parse an option's value: a bad one means the command line was wrong (exit 2), like an unknown option.
+// These parse an option's value: a bad one means the command line was wrong (exit 2), like an unknown option.
+export function parseChoice<T extends string>(value: string, field: string, choices: readonly T[]): T {
+  const lower = value.trim().toLowerCase();
+  const found = choices.find((choice) => choice === lower);
+  if (found === undefined) {
+    throw new TinytownError(
+      'INVALID_INPUT',
+      `${field}: expected one of ${choices.join(', ')}, got '${value}'`,
+      {
+        field,
+        usage: true,
+      },
+    );
+  }
+  return found;
+}
+
 export function parsePositiveInt(value: string, field: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) {

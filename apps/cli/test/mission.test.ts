@@ -139,7 +139,7 @@ describe('tt mission', () => {
     expect((await t.json<{ count: number }>('mission', 'list', '--all')).count).toBe(1);
   });
 
-  it('status says why an item whose work task failed is blocked, and how to hand it out again', async () => {
+  it('status says why an item whose work task failed is blocked; tt mission item shows it, hands it out again or skips it', async () => {
     github.setIssue('acme/app', { number: 3, title: 'Implement sessions', labels: ['backend'] });
     const started = await t.json<Started>('mission', 'start', 'acme/app#3', '--no-reviewer');
     const missionId = started.mission.id;
@@ -174,8 +174,49 @@ describe('tt mission', () => {
     );
     expect(status.stdout).toContain(
       `\n  ${itemId.slice(0, 8)} 'Implement sessions' is blocked: its work task ${taskId.slice(0, 8)} failed: the sessions table is missing\n` +
-        `    the conductor has been asked for help; to retry it, hand it to an agent: tt mission note ${missionId.slice(0, 8)} "redirect ${itemId.slice(0, 8)} to <agent>"\n`,
+        `    the conductor has been asked for help; retry it: tt mission item ${missionId.slice(0, 8)} ${itemId.slice(0, 8)} --status ready (or note "redirect ${itemId.slice(0, 8)} to <agent>"); skip it: --status done\n`,
     );
+
+    // The item by its short id, as status prints it; then handed out again, then skipped.
+    const m8 = missionId.slice(0, 8);
+    const i8 = itemId.slice(0, 8);
+    const shown = await t.tt('mission', 'item', m8, i8);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`Work item ${itemId}: blocked\n  implement 'Implement sessions'`);
+    expect(shown.stdout).toContain(`  tasks: ${taskId.slice(0, 8)}\n`);
+    const badStatus = await t.tt('mission', 'item', m8, i8, '--status', 'sleeping');
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr).toBe(
+      "tt: error: status: expected one of pending, ready, running, blocked, done, got 'sleeping'\n",
+    );
+    const unknownItem = await t.tt('mission', 'item', m8, 'ffff');
+    expect(unknownItem.code).toBe(1);
+    expect(unknownItem.stderr).toBe('tt: error: Work item not found: ffff\n');
+    expect(await t.json('mission', 'item', m8, i8)).toMatchObject({ item: { status: 'blocked' } });
+    const retried = await t.json<{ item: { status: string; assigned_to: string | null } }>(
+      'mission',
+      'item',
+      m8,
+      i8,
+      '--status',
+      'ready',
+    );
+    expect(retried.item).toMatchObject({ status: 'ready', assigned_to: null });
+    expect((await t.tt('mission', 'status', m8)).stdout).not.toContain('is blocked');
+    const skipped = await t.tt(
+      'mission',
+      'item',
+      m8,
+      i8,
+      '--status',
+      'done',
+      '--artifact',
+      'notes/skipped.md',
+    );
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toContain(`Work item ${itemId}: done\n`);
+    expect(skipped.stdout).toContain('  artifacts: notes/skipped.md');
+    expect(skipped.stdout).toContain('  submission: completed\n');
     expect((await t.json('mission', 'stop', missionId, '--force')) as object).toMatchObject({
       new_state: 'failed',
     });

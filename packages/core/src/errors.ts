@@ -62,6 +62,10 @@ export const agentNotFound = (ref: string) =>
   new TinytownError('AGENT_NOT_FOUND', `Agent not found: ${ref}`, { ref });
 export const taskNotFound = (id: string) =>
   new TinytownError('TASK_NOT_FOUND', `Task not found: ${id}`, { id });
+export const missionNotFound = (id: string) =>
+  new TinytownError('MISSION_NOT_FOUND', `Mission not found: ${id}`, { id });
+export const workItemNotFound = (missionId: string, id: string) =>
+  new TinytownError('WORK_ITEM_NOT_FOUND', `Work item not found: ${id}`, { mission_id: missionId, id });
 export const notInBacklog = (id: string) =>
   new TinytownError('NOT_IN_BACKLOG', `Task ${id} is not in the backlog`, { id });
 export const invalidInput = (field: string, message: string) =>

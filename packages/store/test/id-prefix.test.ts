@@ -1,6 +1,6 @@
 import { isTinytownError } from '@tinytown/core';
 import { describe, expect, it } from 'vitest';
-import { mission } from './mission-fixtures.js';
+import { item, mission } from './mission-fixtures.js';
 import { useTown } from './support.js';
 
 const reason = (promise: Promise<unknown>) =>
@@ -49,5 +49,27 @@ describe('ids from their first characters', () => {
     expect(await town.missions.resolveId(m.id.slice(0, 8))).toBe(m.id);
     const missing = await reason(town.missions.resolveId(m.id.startsWith('f') ? '0000' : 'ffff'));
     expect(isTinytownError(missing, 'MISSION_NOT_FOUND')).toBe(true);
+  });
+
+  it('and for a mission’s work items, among that mission’s items only', async () => {
+    const { town } = ctx;
+    const m = mission();
+    const other = mission();
+    const a = item(m.id, 0, { id: 'beef0000-0000-4000-8000-000000000001' });
+    const b = item(m.id, 1, { id: 'beef1111-0000-4000-8000-000000000002' });
+    const elsewhere = item(other.id, 0, { id: 'cafe0000-0000-4000-8000-000000000003' });
+    await town.missions.create(m, [a, b]);
+    await town.missions.create(other, [elsewhere]);
+    expect(await town.missions.resolveWorkItemId(m.id, 'beef1')).toBe(b.id);
+    expect(await town.missions.resolveWorkItemId(m.id, a.id.toUpperCase())).toBe(a.id);
+    const ambiguous = await reason(town.missions.resolveWorkItemId(m.id, 'beef'));
+    expect(isTinytownError(ambiguous, 'AMBIGUOUS_REF')).toBe(true);
+    expect((ambiguous as Error).message).toBe(`work_item_id 'beef' matches more than one: ${a.id}, ${b.id}`);
+    const foreign = await reason(town.missions.resolveWorkItemId(m.id, 'cafe'));
+    expect(isTinytownError(foreign, 'WORK_ITEM_NOT_FOUND')).toBe(true);
+    expect((foreign as Error).message).toBe('Work item not found: cafe');
+    expect(isTinytownError(await reason(town.missions.resolveWorkItemId(m.id, 'be')), 'INVALID_ID')).toBe(
+      true,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { isTinytownError, objectiveLabel, TinytownError } from '@tinytown/core';
+import { isTinytownError, objectiveLabel, TinytownError, type WorkItem, WorkStatus } from '@tinytown/core';
 import {
   createGitHubForge,
   MissionService,
@@ -11,7 +11,21 @@ import {
 } from '@tinytown/mission';
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
-import { type CliContext, parsePositiveInt } from '../context.js';
+import { type CliContext, parseChoice, parsePositiveInt } from '../context.js';
+
+/** `assigned` is the dispatcher's to set (a redirect note names the agent); the service says so too. */
+const WORK_ITEM_STATUSES = WorkStatus.options.filter((status) => status !== 'assigned');
+
+function printWorkItem(ctx: CliContext, item: WorkItem): void {
+  ctx.out.line(`Work item ${item.id}: ${item.status}`);
+  ctx.out.line(`  ${item.kind} '${item.title}'${item.source_ref ? ` (${item.source_ref})` : ''}`);
+  if (item.assigned_to) ctx.out.line(`  assigned to: ${item.assigned_to}`);
+  if (item.depends_on.length > 0)
+    ctx.out.line(`  depends on: ${item.depends_on.map((dep) => dep.slice(0, 8)).join(', ')}`);
+  if (item.artifact_refs.length > 0) ctx.out.line(`  artifacts: ${item.artifact_refs.join(', ')}`);
+  if (item.task_ids.length > 0)
+    ctx.out.line(`  tasks: ${item.task_ids.map((task) => task.slice(0, 8)).join(', ')}`);
+}
 
 /** The mission a full id or its first characters (as `tt mission list` prints them) mean. */
 async function missionId(ctx: CliContext, ref: string): Promise<string> {
@@ -160,7 +174,7 @@ export function registerMissionCommands(program: Command): void {
               const item = failed.work_item_id.slice(0, 8);
               ctx.out.line(`  ${item} '${failed.title}' is blocked: ${failed.reason}`);
               ctx.out.line(
-                `    ${failed.help_requested ? 'the conductor has been asked for help; ' : ''}to retry it, hand it to an agent: tt mission note ${m.id.slice(0, 8)} "redirect ${item} to <agent>"`,
+                `    ${failed.help_requested ? 'the conductor has been asked for help; ' : ''}retry it: tt mission item ${m.id.slice(0, 8)} ${item} --status ready (or note "redirect ${item} to <agent>"); skip it: --status done`,
               );
             }
             for (const item of view.work_items ?? []) {
@@ -236,6 +250,46 @@ export function registerMissionCommands(program: Command): void {
         }),
       ),
     'tt mission resume 7f3c…',
+  );
+
+  examples(
+    mission
+      .command('item')
+      .description(
+        'One work item of a mission; --status or --artifact change it (ready: hand it out again; done: skip it)',
+      )
+      .argument('<mission-id>', 'the mission id, or its first characters')
+      .argument(
+        '<item-id>',
+        'the work item id, or its first characters (tt mission status --work lists them)',
+      )
+      .option('--status <status>', `set the status: ${WORK_ITEM_STATUSES.join(', ')}`)
+      .option('--artifact <ref...>', 'add artifacts: pull request URLs or other references')
+      .action(
+        act(async (ctx, id: string, itemRef: string, opts: { status?: string; artifact?: string[] }) => {
+          const status =
+            opts.status === undefined ? undefined : parseChoice(opts.status, 'status', WORK_ITEM_STATUSES);
+          const resolved = await missionId(ctx, id);
+          const itemId = await (await ctx.town()).missions.resolveWorkItemId(resolved, itemRef);
+          const service = await missions(ctx);
+          if (status === undefined && opts.artifact === undefined) {
+            const item = await service.getWorkItem(resolved, itemId);
+            ctx.out.result({ item }, () => printWorkItem(ctx, item));
+            return;
+          }
+          const result = await service.updateWorkItem(resolved, itemId, {
+            ...(status === undefined ? {} : { status }),
+            ...(opts.artifact === undefined ? {} : { artifacts: opts.artifact }),
+          });
+          ctx.out.result(result, () => {
+            printWorkItem(ctx, result.item);
+            if (result.submission) ctx.out.line(`  submission: ${result.submission.replaceAll('_', ' ')}`);
+          });
+        }),
+      ),
+    'tt mission item 7f3c… 1a2b',
+    'tt mission item 7f3c… 1a2b --status ready    # its task failed: hand it out again',
+    'tt mission item 7f3c… 1a2b --status done --artifact https://github.com/acme/app/pull/7',
   );
 
   examples(

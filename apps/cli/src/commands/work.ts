@@ -15,7 +15,14 @@ import {
 import type { Address, Town } from '@tinytown/store';
 import { type Command, Option } from 'commander';
 import { act, examples } from '../action.js';
-import { actingAgent, agentArgOrSelf, type CliContext, parsePositiveInt, selfAgent } from '../context.js';
+import {
+  actingAgent,
+  agentArgOrSelf,
+  type CliContext,
+  parseChoice,
+  parsePositiveInt,
+  selfAgent,
+} from '../context.js';
 import { truncate } from '../output.js';
 import { agentLine, countMessages } from './agents.js';
 
@@ -67,21 +74,6 @@ function printTask(ctx: CliContext, task: Task, names: Map<string, string>): voi
   if (task.result) out.line(`  result:   ${task.result}`);
   out.line('  description:');
   for (const line of task.description.split('\n')) out.line(`    ${line}`);
-}
-
-function parseState(value: string): TaskState {
-  const lower = value.trim().toLowerCase();
-  if (!(TASK_STATES as readonly string[]).includes(lower)) {
-    throw new TinytownError(
-      'INVALID_INPUT',
-      `state: expected one of ${TASK_STATES.join(', ')}, got '${value}'`,
-      {
-        field: 'state',
-        usage: true,
-      },
-    );
-  }
-  return lower as TaskState;
 }
 
 /**
@@ -380,7 +372,7 @@ export function registerWorkCommands(program: Command): void {
         act(async (ctx, opts: { state?: string; agent?: string }) => {
           const town = await ctx.town();
           const tasks = await town.tasks.list({
-            ...(opts.state ? { state: parseState(opts.state) } : {}),
+            ...(opts.state ? { state: parseChoice(opts.state, 'state', TASK_STATES) } : {}),
             ...(opts.agent ? { agent: opts.agent } : {}),
           });
           const names = await assigneeNames(town);

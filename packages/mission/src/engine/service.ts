@@ -6,6 +6,7 @@ import {
   MissionRun,
   type MissionState,
   type MissionSummary,
+  missionNotFound,
   newId,
   ObjectiveRef,
   objectiveLabel,
@@ -15,6 +16,7 @@ import {
   WatchStatus,
   type WorkItem,
   WorkStatus,
+  workItemNotFound,
 } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import { compileMission, uniqueObjectives } from '../compiler/compile.js';
@@ -135,8 +137,6 @@ function conflict(message: string, details: Record<string, unknown>): TinytownEr
   return new TinytownError('INVALID_TRANSITION', message, details);
 }
 
-const workItemNotFound = (missionId: string, id: string) =>
-  new TinytownError('WORK_ITEM_NOT_FOUND', `Work item not found: ${id}`, { mission_id: missionId, id });
 const watchNotFound = (missionId: string, id: string) =>
   new TinytownError('WATCH_NOT_FOUND', `Watch not found: ${id}`, { mission_id: missionId, id });
 
@@ -245,7 +245,7 @@ export class MissionService {
     } = {},
   ): Promise<MissionStatusView> {
     const snapshot = await this.town.missions.snapshot(parseId(id, 'mission_id'));
-    if (!snapshot) throw missionNotFoundError(id);
+    if (!snapshot) throw missionNotFound(id);
     const count = (status: WorkItem['status']) =>
       snapshot.items.filter((item) => item.status === status).length;
     const newest = snapshot.items.map(newestTaskId).filter((id) => id !== undefined);
@@ -531,10 +531,10 @@ export class MissionService {
   ): Promise<MissionActionResult> {
     const missionId = parseId(id, 'mission_id');
     const token = await this.town.missions.acquireLease(missionId, this.leaseMs, { steal: true });
-    if (token === null) throw missionNotFoundError(missionId);
+    if (token === null) throw missionNotFound(missionId);
     try {
       const draft = await loadDraft(this.town, missionId, this.clock());
-      if (!draft) throw missionNotFoundError(missionId);
+      if (!draft) throw missionNotFound(missionId);
       const pool = await loadAgentPool(this.town);
       const previous = draft.mission.state;
       const status = change(draft, pool);
@@ -546,10 +546,6 @@ export class MissionService {
       await this.town.missions.releaseLease(missionId, token).catch(() => false);
     }
   }
-}
-
-function missionNotFoundError(id: string): TinytownError {
-  return new TinytownError('MISSION_NOT_FOUND', `Mission not found: ${id}`, { id });
 }
 
 function parseEnum<T extends string>(schema: Parser<T>, value: unknown, field: string): T {

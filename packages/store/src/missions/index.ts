@@ -4,6 +4,5 @@ export {
   type MissionSnapshot,
   Missions,
   type MissionTaskDraft,
-  missionNotFound,
   type WorkCounts,
 } from './missions.js';

@@ -3,15 +3,16 @@ import {
   MissionNote,
   MissionRun,
   type MissionState,
+  missionNotFound,
   parseId,
-  TinytownError,
   WatchItem,
   WorkItem,
+  workItemNotFound,
 } from '@tinytown/core';
 import { parseJsonRecord, parseJsonRecords } from '../codec.js';
 import type { StoreContext } from '../context.js';
 import { redisCall } from '../errors.js';
-import { resolveIdStart } from '../id-prefix.js';
+import { resolveFieldStart, resolveIdStart } from '../id-prefix.js';
 import { newMessage, taskAssignMessage } from '../message-factory.js';
 
 /** Entries kept in a mission's activity log. */
@@ -72,9 +73,6 @@ export interface WorkCounts {
   done: number;
 }
 
-export const missionNotFound = (id: string) =>
-  new TinytownError('MISSION_NOT_FOUND', `Mission not found: ${id}`, { id });
-
 /** Oldest first, ties broken by id so that the order is stable. */
 export const oldestFirst = <T extends { created_at: string; id: string }>(a: T, b: T) =>
   a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
@@ -106,6 +104,14 @@ export class Missions {
   /** The mission id a full id or its first few characters (as listings print them) mean. */
   resolveId(ref: string): Promise<string> {
     return resolveIdStart(this.ctx.redis, this.ctx.keys.missions, ref, 'mission_id', missionNotFound);
+  }
+
+  /** The id of the mission's work item a full id or its first few characters mean. */
+  resolveWorkItemId(missionId: string, ref: string): Promise<string> {
+    const id = parseId(missionId, 'mission_id');
+    return resolveFieldStart(this.ctx.redis, this.ctx.keys.missionWork(id), ref, 'work_item_id', (item) =>
+      workItemNotFound(id, item),
+    );
   }
 
   async find(id: string): Promise<MissionRun | null> {
