@@ -45,6 +45,11 @@ describe('stalled missions ask for help', () => {
     const help = await helpFor(mission.id);
     expect(help).toHaveLength(1);
     expect(help[0]).toContain('the repository has no login module');
+    // What the conductor can do, with the commands that do it.
+    const ref = `${mission.id.slice(0, 8)} ${item.id.slice(0, 8)}`;
+    expect(help[0]).toContain(
+      `hand it out again ('tt mission item ${ref} --status ready'), give it to an agent (note 'redirect ${item.id.slice(0, 8)} to <agent>') or skip it ('tt mission item ${ref} --status done')`,
+    );
     const events = await service.events(mission.id, { limit: 100 });
     expect(events.some((line) => line.includes('failed: the repository has no login module'))).toBe(true);
 

@@ -13,6 +13,12 @@ import { chooseAgent, laneOf } from '../scheduler/scoring.js';
 import type { AgentPool, MissionDraft } from './draft.js';
 import { itemHelpReason } from './help.js';
 
+/** What an operator can do about an item whose task ended without doing the work. */
+function operatorChoices(draft: MissionDraft, item: WorkItem): string {
+  const ref = `${draft.mission.id.slice(0, 8)} ${item.id.slice(0, 8)}`;
+  return `hand it out again ('tt mission item ${ref} --status ready'), give it to an agent (note 'redirect ${item.id.slice(0, 8)} to <agent>') or skip it ('tt mission item ${ref} --status done')`;
+}
+
 /** The reviewer gate: implement and test work needs an approval when the policy asks for reviewers. */
 export function requiresReview(draft: MissionDraft, item: WorkItem): boolean {
   return draft.mission.policy.reviewer_required && (item.kind === 'implement' || item.kind === 'test');
@@ -284,7 +290,7 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
           itemHelpReason(
             draft.mission.id,
             item,
-            `work task ${task.id} for '${item.title}' failed: ${why}; redirect the item ('redirect ${item.id.slice(0, 8)} to <agent>') or add a note`,
+            `work task ${task.id} for '${item.title}' failed: ${why}; ${operatorChoices(draft, item)}`,
           ),
         );
       } else {
@@ -303,7 +309,7 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
       itemHelpReason(
         draft.mission.id,
         item,
-        `fix task ${task.id} for '${item.title}' ${how}; redirect it or add a note`,
+        `fix task ${task.id} for '${item.title}' ${how}; ${operatorChoices(draft, item)}`,
       ),
     );
   } else {
