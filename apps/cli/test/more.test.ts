@@ -83,6 +83,29 @@ describe('tt conductor', () => {
   });
 });
 
+describe('tt conductor --print', () => {
+  it('briefs on the active missions, with what waits on an operator, and the mission commands', async () => {
+    mkdirSync(join(t.dir, 'docs'), { recursive: true });
+    writeFileSync(join(t.dir, 'docs', 'plan.md'), '# Billing plan\n\nWhat to build.\n');
+    const started = await t.json<{ mission: { id: string } }>('mission', 'start', 'docs/plan.md');
+    const id = started.mission.id;
+    try {
+      await t.json('mission', 'stop', id);
+      const { briefing } = await t.json<{ briefing: string }>('conductor', '--print');
+      expect(briefing).toContain('- Missions: 1 active\n');
+      expect(briefing).toContain(
+        `  - \`${id.slice(0, 8)}\` blocked, 0/1 work items done, 0 blocked — Stopped by user\n`,
+      );
+      expect(briefing).toContain('tt mission item <id> <item> --status ready|done');
+      expect(briefing).toContain('`[Mission Help Needed]` queries come from the mission dispatcher');
+    } finally {
+      await t.json('mission', 'stop', id, '--force');
+    }
+    const { briefing } = await t.json<{ briefing: string }>('conductor', '--print');
+    expect(briefing).toContain('- Missions: 0 active\n');
+  });
+});
+
 describe('tt init', () => {
   it('names the town <repo>-<branch>, ignores .tt in git, never overwrites without --force, and runs again harmlessly', async () => {
     const repo = await mkdtemp(join(tmpdir(), 'tt-repo-'));

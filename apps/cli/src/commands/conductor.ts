@@ -58,11 +58,13 @@ export function conductorArgv(
 }
 
 export async function conductorBriefing(town: Town, root: string): Promise<string> {
-  const [agents, backlog, tasks] = await Promise.all([
+  const [agents, backlog, tasks, missions] = await Promise.all([
     town.agents.list(),
     town.backlog.length(),
     town.tasks.list(),
+    town.missions.list({ activeOnly: true }),
   ]);
+  const work = await town.missions.workCounts(missions.map((mission) => mission.id));
   const live = agents.filter((agent) => !isTerminalAgentState(agent.state));
   const open = tasks.filter((task) => ['assigned', 'running'].includes(task.state)).length;
   const lines = [
@@ -81,6 +83,12 @@ export async function conductorBriefing(town: Town, root: string): Promise<strin
         `  - ${displayLabel(agent)} — \`${agent.name}\`, ${agentStateLabel(agent.state)}, ${agent.inbox_len + agent.urgent_len} queued message(s), ${agent.tasks_completed} task(s) done`,
     ),
     `- Tasks: ${tasks.length} total, ${open} in flight, ${backlog} waiting in the backlog`,
+    `- Missions: ${missions.length} active`,
+    ...missions.map((mission) => {
+      const counts = work.get(mission.id);
+      const waiting = mission.blocked_reason ? ` — ${mission.blocked_reason}` : '';
+      return `  - \`${mission.id.slice(0, 8)}\` ${mission.state}, ${counts?.done ?? 0}/${counts?.total ?? 0} work items done, ${counts?.blocked ?? 0} blocked${waiting}`;
+    }),
     '',
   ];
   if (agents.length === 0) {
@@ -119,6 +127,10 @@ export async function conductorBriefing(town: Town, root: string): Promise<strin
     'tt recover && tt reclaim --to-backlog          # return the work of agents that died',
     'tt sync pull                                   # write task states to tasks.toml (commit it)',
     'tt save                                        # snapshot the town to JSON',
+    'tt mission start <owner/repo#N|docs/x.md>…     # a mission: the worker schedules its work graph onto agents',
+    'tt mission status <id> --work                  # its progress; failed items with the reason',
+    'tt mission item <id> <item> --status ready|done  # hand a failed item out again, or skip it',
+    'tt mission note <id> "pause|resume|redirect <item> to <agent>"',
     '```',
     '',
     '## How to run the town',
@@ -128,6 +140,8 @@ export async function conductorBriefing(town: Town, root: string): Promise<strin
     '- Agents finish tasks with `tt task complete <id> --result "…"` or `tt task fail <id> --reason "…"`;',
     '  insist on it, since a task left open keeps an agent busy.',
     '- Agents write to `conductor` for decisions only a human can make. Answer them, or ask the human.',
+    '- `[Mission Help Needed]` queries come from the mission dispatcher: each names the commands that settle',
+    '  it, and is withdrawn by itself once its item moves on.',
     '- Parallelise independent work; keep the backlog filled with well-scoped tasks.',
     '- Report to the human in plain words: what is done, what is in progress, what is blocked and why.',
     '',
