@@ -178,6 +178,46 @@ describe('stalled missions ask for help', () => {
     ).toHaveLength(2);
   });
 
+  it('two items failing in one pass are asked about one after the other, none forgotten', async () => {
+    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login', labels: ['backend'] });
+    ctx.github.setIssue(REPO, { number: 2, title: 'Implement logout', labels: ['backend'] });
+    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
+    const { mission, work_items } = await service.start({
+      objectives: [
+        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
+        { type: 'issue', owner: 'acme', repo: 'app', number: 2 },
+      ],
+      policy: { reviewer_required: false, max_parallel: 2 },
+    });
+    const [first, second] = work_items;
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'work' ? { fail: 'the build is broken' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    await agents.add('backend-2', 'backend');
+    await dispatcher.pass();
+    expect(await agents.play()).toBe(2);
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).failed_items.map((item) => item.work_item_id)).toEqual([
+      first?.id,
+      second?.id,
+    ]);
+    const help = await helpFor(mission.id);
+    expect(help).toHaveLength(1);
+    expect(help[0]).toContain(`(work item ${first?.id}): work task`);
+
+    // Passes in between change nothing; once the first is skipped, the second is asked about.
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toEqual(help);
+    await service.updateWorkItem(mission.id, first?.id ?? '', { status: 'done' });
+    await dispatcher.pass();
+    const next = await helpFor(mission.id);
+    expect(next).toHaveLength(1);
+    expect(next[0]).toContain(`(work item ${second?.id}): work task`);
+    expect(next[0]).toContain("for 'Implement logout' failed: the build is broken");
+  });
+
   it('an item whose only reviewer is its author asks the conductor for another reviewer', async () => {
     const { service, mission, item, dispatcher } = await started({ reviewer_required: true });
     const agents = new ScriptedAgents(ctx.town, ({ kind }) =>

@@ -11,13 +11,6 @@ import { extractPrRefs, formatRef, parsePrRef, refKey } from '../forge/pr-ref.js
 import { parseReviewVerdict } from '../review/review-verdict.js';
 import { chooseAgent, laneOf } from '../scheduler/scoring.js';
 import type { AgentPool, MissionDraft } from './draft.js';
-import { itemHelpReason } from './help.js';
-
-/** What an operator can do about an item whose task ended without doing the work. */
-function operatorChoices(draft: MissionDraft, item: WorkItem): string {
-  const ref = `${draft.mission.id.slice(0, 8)} ${item.id.slice(0, 8)}`;
-  return `hand it out again ('tt mission item ${ref} --status ready'), give it to an agent (note 'redirect ${item.id.slice(0, 8)} to <agent>') or skip it ('tt mission item ${ref} --status done')`;
-}
 
 /** The reviewer gate: implement and test work needs an approval when the policy asks for reviewers. */
 export function requiresReview(draft: MissionDraft, item: WorkItem): boolean {
@@ -285,14 +278,8 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
         // same best-scoring agent, which fails it again, on every poll: a person decides instead.
         const why = task.result?.trim() || 'no reason given';
         draft.setItem(item.id, { status: 'blocked' });
+        // The conductor is asked by the help check, which finds every item waiting so (blocked.ts).
         draft.log(`Work task ${task.id} for '${item.title}' failed: ${why}; the item waits for an operator`);
-        draft.helpReasons.push(
-          itemHelpReason(
-            draft.mission.id,
-            item,
-            `work task ${task.id} for '${item.title}' failed: ${why}; ${operatorChoices(draft, item)}`,
-          ),
-        );
       } else {
         draft.setItem(item.id, { status: 'ready', assigned_to: null });
         draft.log(`Work task ${task.id} for '${item.title}' ${how}; the item is ready again`);
@@ -305,13 +292,6 @@ function processEndedTask(draft: MissionDraft, pool: AgentPool, task: Task): voi
       draft.setItem(item.id, { status: 'blocked' });
     }
     draft.log(`Fix task ${task.id} for '${item.title}' ${how}`);
-    draft.helpReasons.push(
-      itemHelpReason(
-        draft.mission.id,
-        item,
-        `fix task ${task.id} for '${item.title}' ${how}; ${operatorChoices(draft, item)}`,
-      ),
-    );
   } else {
     // The reviewer gate asks again on this tick.
     draft.log(`Review task ${task.id} for '${item.title}' ${how}`);

@@ -4,7 +4,7 @@ import type { Forge } from '../forge/forge.js';
 import { baseScore, laneOf } from '../scheduler/scoring.js';
 import { newestTaskId, waitingOnOperator } from './blocked.js';
 import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
-import { itemHelpReason, withdrawAnsweredHelp } from './help.js';
+import { failedItemHelpReason, helpSubject, itemHelpReason, withdrawAnsweredHelp } from './help.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
 import {
@@ -109,6 +109,11 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
   if (mission.state !== 'running') return null;
   const first = draft.helpReasons[0];
   if (first) return first;
+  // One request at a time: the item already asked about stays the subject until it is settled.
+  const failedItems = draft.failedItems();
+  const asked = helpSubject(mission.dispatcher_last_help_request_reason);
+  const failed = failedItems.find((item) => item.work_item_id === asked) ?? failedItems[0];
+  if (failed) return failedItemHelpReason(mission.id, failed);
   const items = [...draft.items.values()];
   const ready = items.filter((item) => item.status === 'ready').length;
   if (ready > 0 && pool.idle().length === 0) {
@@ -122,7 +127,7 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
   if (unfit) {
     return itemHelpReason(
       mission.id,
-      unfit,
+      unfit.id,
       `ready work no agent can take: '${unfit.title}' (${unfit.kind}${unfit.owner_role ? `, role ${unfit.owner_role}` : ''}); spawn an agent with a fitting role or redirect it`,
     );
   }
@@ -144,7 +149,11 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
       author && laneOf(author) === 'reviewer'
         ? `its only reviewer, ${author.name}, is its author`
         : 'no agent with a reviewer role exists';
-    return itemHelpReason(mission.id, unreviewable, `needs a reviewer for '${unreviewable.title}': ${only}`);
+    return itemHelpReason(
+      mission.id,
+      unreviewable.id,
+      `needs a reviewer for '${unreviewable.title}': ${only}`,
+    );
   }
   const lastProgress = Date.parse(mission.dispatcher_last_progress_at ?? mission.created_at);
   const activeWatches = [...draft.watches.values()].some((watch) => watch.status !== 'done');

@@ -101,7 +101,7 @@ async function checkOne(
       draft.helpReasons.push(
         itemHelpReason(
           draft.mission.id,
-          item,
+          item.id,
           `watch ${watch.kind} on ${watch.target_ref} keeps failing: ${message}`,
         ),
       );
