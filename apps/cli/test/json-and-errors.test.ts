@@ -386,6 +386,8 @@ describe('every failure exits non-zero with one line on stderr', () => {
     expect(first).toMatch(/^tt: error: Cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/);
     expect(more).toContain('  code: REDIS_UNAVAILABLE');
     expect(more.some((line) => line.startsWith('  caused by: '))).toBe(true);
+    // carol's loop is live: paused, it cannot take the tasks below into a round and finish them first.
+    await t.json('interrupt', 'carol');
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));
