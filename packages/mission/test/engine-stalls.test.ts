@@ -187,7 +187,7 @@ describe('stalled missions ask for help', () => {
         { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
         { type: 'issue', owner: 'acme', repo: 'app', number: 2 },
       ],
-      policy: { reviewer_required: false, max_parallel: 2 },
+      policy: { reviewer_required: false, max_parallel_items: 2 },
     });
     const [first, second] = work_items;
     const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
