@@ -123,7 +123,15 @@ describe('tt up', () => {
       expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
       void agent;
     } finally {
+      // A failed assertion must not leave the town running: its children outlive a SIGKILLed tt up.
       if (up.exitCode === null) up.kill('SIGKILL');
+      for (const stray of processesOf(t.dir)) {
+        try {
+          process.kill(stray, 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
+      }
       blocker?.close();
     }
   });
