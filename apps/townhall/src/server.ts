@@ -53,9 +53,10 @@ export interface BuildServerOptions {
   root?: string;
   /**
    * The code host missions read issues and pull requests from. Default: GitHub through
-   * `GITHUB_TOKEN` and `GITHUB_API_URL` (for GitHub Enterprise) from the environment.
+   * `GITHUB_TOKEN` and `GITHUB_API_URL` (for GitHub Enterprise) from the environment. `null`: none, for
+   * missions of design docs only; one with an issue objective is then refused (400 CONFIG_INVALID).
    */
-  forge?: Forge;
+  forge?: Forge | null;
   /** Structured logs (pino); `false` turns them off. Credentials are redacted either way. */
   logger?: TownhallLogOptions | false;
   /** Number of active missions for `/metrics`; defaults to the store’s active-mission index. */
@@ -215,12 +216,14 @@ export async function buildServer(options: BuildServerOptions): Promise<Townhall
   });
 
   const root = options.root ?? process.cwd();
+  // `null` is no forge at all (missions of design docs only); left out, GitHub from the environment.
   const forge =
-    options.forge ??
-    createGitHubForge({
-      token: process.env.GITHUB_TOKEN?.trim() || undefined,
-      baseUrl: process.env.GITHUB_API_URL?.trim() || undefined,
-    });
+    options.forge !== undefined
+      ? options.forge
+      : createGitHubForge({
+          token: process.env.GITHUB_TOKEN?.trim() || undefined,
+          baseUrl: process.env.GITHUB_API_URL?.trim() || undefined,
+        });
   const deps: RouteDeps = {
     town: options.town,
     config: options.config,

@@ -910,3 +910,19 @@ describe('mission routes by route class', () => {
     ok(await call(h.base, 'DELETE', `/v1/missions/${id}`, { headers: as('manager') }));
   });
 });
+
+describe('a townhall with no forge', () => {
+  const h = useTownhall({ server: () => ({ forge: null, root: ROOT }) });
+
+  it('runs missions of design docs, and refuses an issue objective without storing anything', async () => {
+    const doc = await call(h.base, 'POST', '/v1/missions', {
+      body: { objectives: [{ type: 'doc', path: 'docs/design.md' }] },
+    });
+    ok(doc, 201);
+    const before = await dumpKeys(h.redis.client);
+    const refused = await call(h.base, 'POST', '/v1/missions', { body: { objectives: [issue(1)] } });
+    expectProblem(refused, 400, 'CONFIG_INVALID');
+    expect(refused.json.detail).toContain('needs a forge, and none was given');
+    expect(await dumpKeys(h.redis.client)).toEqual(before);
+  });
+});
