@@ -16,6 +16,17 @@ afterEach(async () => {
 });
 
 /** Processes whose command line mentions the town directory (redis-server, townhall, worker, agents). */
+/** A failed assertion must not leave a town running: its children outlive a SIGKILLed tt up. */
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
 function processesOf(dir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -123,16 +134,42 @@ describe('tt up', () => {
       expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
       void agent;
     } finally {
-      // A failed assertion must not leave the town running: its children outlive a SIGKILLed tt up.
       if (up.exitCode === null) up.kill('SIGKILL');
-      for (const stray of processesOf(t.dir)) {
-        try {
-          process.kill(stray, 'SIGKILL');
-        } catch {
-          // exited meanwhile
-        }
-      }
+      killAll(processesOf(t.dir));
       blocker?.close();
+    }
+  });
+
+  it('stops the whole town on SIGHUP (a closed terminal), with its agents, and says nothing more', async () => {
+    const t = await createTown(undefined, { ECHO_AGENT_DELAY_MS: '10' });
+    towns.push(t);
+    const port = await freePort();
+    const up = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
+      cwd: t.dir,
+      env: t.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    up.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => up.once('exit', (code) => done(code)));
+    try {
+      await until(() => output.includes('is up'), 30_000, `tt up to start; output:\n${output}`);
+      await t.json('config', 'agent_clis.echo', JSON.stringify({ command: cliCommand(ECHO_AGENT) }));
+      const { pid } = await t.json<{ pid: number }>('spawn', 'carl', '--cli', 'echo');
+      const redisPid = Number(readFileSync(join(t.dir, '.tt', 'redis.pid'), 'utf8'));
+      const before = output.length;
+      up.kill('SIGHUP');
+      expect(await exited).toBe(0);
+      expect(alive(pid)).toBe(false);
+      expect(alive(redisPid)).toBe(false);
+      await until(() => processesOf(t.dir).length === 0, 10_000, 'every town process to exit');
+      expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
+      expect(output.slice(before)).toBe('');
+    } finally {
+      if (up.exitCode === null) up.kill('SIGKILL');
+      killAll(processesOf(t.dir));
     }
   });
 

@@ -60,8 +60,8 @@ async function stopChild(service: Service, graceMs: number): Promise<void> {
 
 /**
  * The whole town in the foreground: its Redis (the embedded redis-server unless REDIS_URL or `[redis] url`
- * points elsewhere), townhall and the worker, each with prefixed logs. SIGINT or SIGTERM stops everything
- * it started, the town's agent processes included, and leaves nothing running.
+ * points elsewhere), townhall and the worker, each with prefixed logs. SIGINT, SIGTERM or SIGHUP stops
+ * everything it started, the town's agent processes included, and leaves nothing running.
  */
 interface UpOptions {
   port?: string;
@@ -97,22 +97,30 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
   }
   writeFileSync(paths.upPidFile, `${process.pid}\n`);
   const colours: Record<string, Colour> = { tt: 'bold', redis: 'red', townhall: 'cyan', worker: 'green' };
-  const say = (who: string, text: string) =>
-    process.stdout.write(`${out.paint(colours[who] ?? 'yellow', `[${who}]`.padEnd(11))}${text}\n`);
+  // After SIGHUP the terminal is gone: writing to it would fail (EIO) in the middle of the shutdown.
+  let terminalGone = false;
+  const say = (who: string, text: string) => {
+    if (!terminalGone) {
+      process.stdout.write(`${out.paint(colours[who] ?? 'yellow', `[${who}]`.padEnd(11))}${text}\n`);
+    }
+  };
 
   let stopping = false;
   let wake: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
     wake = resolve;
   });
+  // SIGHUP too: a closed terminal or a dropped SSH session stops the town as Ctrl-C does, instead of
+  // leaving its Redis and agents running without the tt up that would have stopped them.
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGHUP') terminalGone = true;
     if (stopping) return;
     stopping = true;
     say('tt', `${signal}: stopping the town`);
     wake();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
 
   let redis: LocalRedis | undefined;
   const services: Service[] = [];
@@ -144,6 +152,9 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
         cwd: root,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group: the terminal's signals reach tt up alone, which stops each service in
+        // turn (agents first, Redis last) rather than all at once.
+        detached: true,
       });
       const format = opts.rawLogs ? (line: string) => line : createLogLineFormatter();
       for (const stream of [child.stdout, child.stderr]) {
@@ -198,8 +209,7 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
     );
     if (!stopping) await stopped;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of SIGNALS) process.off(signal, onSignal);
     // Agents first (their rounds return work to Redis), then the services, then Redis itself.
     const loops = await stopAgentProcesses(root);
     if (loops > 0) say('tt', `stopped ${loops} agent process(es)`);
