@@ -96,6 +96,21 @@ describe('tt mission', () => {
     });
     const human = await t.tt('mission', 'status', started.mission.id);
     expect(human.code).toBe(0);
+    // No worker has run in this town: the mission cannot move, and status says so (on stderr).
+    const noWorker = `No worker is running for this town: nothing is scheduled until one runs ('tt up', or 'tinytown-worker --town ${t.dir}').\n`;
+    expect(human.stderr).toBe(noWorker);
+    const worker = await Town.connect({ url: redis.current.url, town: t.name });
+    try {
+      await worker.probes.workerHeartbeat('w1');
+      expect((await t.tt('mission', 'status', started.mission.id)).stderr).toBe('');
+      await worker.probes.workerHeartbeat('w1', Date.now() - 60_000);
+      expect((await t.tt('mission', 'status', started.mission.id)).stderr).toContain(
+        'The town’s worker has stopped answering: nothing is scheduled',
+      );
+      await worker.probes.workerGone('w1');
+    } finally {
+      await worker.close();
+    }
     expect(human.stdout).toContain('objectives: acme/app#1, acme/app#2, docs/design.md\n');
     expect(human.stdout).toMatch(
       /^ {2}work: 0\/\d+ done, \d+ running, \d+ assigned, \d+ ready, \d+ pending, \d+ blocked; \d+ active watch\(es\)$/m,

@@ -34,7 +34,13 @@ export {
 export { newMessage, taskAssignMessage } from './message-factory.js';
 export { type InboxView, Messages, type SendInput, type SendResult } from './messages.js';
 export * from './missions/index.js';
-export { type EvictionRisk, evictionAdvice, Probes } from './probes.js';
+export {
+  DISPATCHER_FRESH_MS,
+  type DispatcherState,
+  type EvictionRisk,
+  evictionAdvice,
+  Probes,
+} from './probes.js';
 export {
   type OrphanAction,
   type OrphanReason,

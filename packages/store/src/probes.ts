@@ -49,6 +49,11 @@ function configValue(reply: unknown): string | undefined {
 }
 
 /** Liveness facts for probes, metrics and the shared rate limiter. */
+/** A worker heartbeat younger than this means the dispatcher is running. */
+export const DISPATCHER_FRESH_MS = 30_000;
+
+export type DispatcherState = 'running' | 'stalled' | 'idle';
+
 export class Probes {
   constructor(private readonly ctx: StoreContext) {}
 
@@ -119,6 +124,17 @@ export class Probes {
 
   async workerGone(workerId: string): Promise<void> {
     await redisCall(this.ctx.redis.hdel(this.ctx.keys.workers, workerId));
+  }
+
+  /**
+   * Whether missions are being scheduled: `running` while some worker finished a pass within
+   * {@link DISPATCHER_FRESH_MS}, `stalled` when every worker has gone silent, `idle` when none is
+   * registered (none ever ran, or the last one left cleanly).
+   */
+  async dispatcherState(nowMs = Date.now()): Promise<DispatcherState> {
+    const beats = Object.values(await this.workers());
+    if (beats.length === 0) return 'idle';
+    return nowMs - Math.max(...beats) < DISPATCHER_FRESH_MS ? 'running' : 'stalled';
   }
 
   /** Last heartbeat (epoch ms) of each worker. */

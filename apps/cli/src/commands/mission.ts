@@ -27,6 +27,18 @@ function printWorkItem(ctx: CliContext, item: WorkItem): void {
     ctx.out.line(`  tasks: ${item.task_ids.map((task) => task.slice(0, 8)).join(', ')}`);
 }
 
+/**
+ * Missions move only while a worker runs their dispatcher; without one a started mission sits there, and
+ * nothing else would say why. Undefined while a worker is running.
+ */
+async function noWorkerNote(ctx: CliContext): Promise<string | undefined> {
+  const state = await (await ctx.town()).probes.dispatcherState();
+  if (state === 'running') return undefined;
+  const why =
+    state === 'stalled' ? 'The town’s worker has stopped answering' : 'No worker is running for this town';
+  return `${why}: nothing is scheduled until one runs ('tt up', or 'tinytown-worker --town ${ctx.config.root}').`;
+}
+
 /** The mission a full id or its first characters (as `tt mission list` prints them) mean. */
 async function missionId(ctx: CliContext, ref: string): Promise<string> {
   return (await ctx.town()).missions.resolveId(ref);
@@ -113,6 +125,7 @@ export function registerMissionCommands(program: Command): void {
                 auto_merge: opts.autoMerge === true,
               },
             });
+            const unscheduled = await noWorkerNote(ctx);
             ctx.out.result(started, () => {
               ctx.out.line(
                 `Mission ${started.mission.id} started with ${started.work_items.length} work item(s):`,
@@ -120,6 +133,7 @@ export function registerMissionCommands(program: Command): void {
               for (const item of started.work_items) {
                 ctx.out.line(`  ${item.id.slice(0, 8)} ${item.kind.padEnd(10)} ${item.title}`);
               }
+              if (unscheduled) ctx.out.note(unscheduled);
             });
           },
         ),
@@ -163,8 +177,10 @@ export function registerMissionCommands(program: Command): void {
             includeWatches: opts.watches === true,
             includeEvents: opts.events === true,
           });
+          const unscheduled = view.mission.state === 'running' ? await noWorkerNote(ctx) : undefined;
           ctx.out.result(view, () => {
             const { mission: m, summary } = view;
+            if (unscheduled) ctx.out.note(unscheduled);
             ctx.out.line(`Mission ${m.id}: ${m.state}${m.blocked_reason ? ` (${m.blocked_reason})` : ''}`);
             ctx.out.line(`  objectives: ${m.objective_refs.map(objectiveLabel).join(', ')}`);
             ctx.out.line(

@@ -12,8 +12,6 @@ import {
 } from '../schemas/probes.js';
 import { problems } from './shared.js';
 
-/** A worker heartbeat younger than this means the dispatcher is running. */
-export const DISPATCHER_FRESH_MS = 30_000;
 const PROBE_TIMEOUT_MS = 2_000;
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -77,12 +75,6 @@ export function probeRoutes(app: App, deps: RouteDeps): void {
     );
   }
 
-  const dispatcherState = async (): Promise<'running' | 'stalled' | 'idle'> => {
-    const beats = Object.values(await town.probes.workers());
-    if (beats.length === 0) return 'idle';
-    return Date.now() - Math.max(...beats) < DISPATCHER_FRESH_MS ? 'running' : 'stalled';
-  };
-
   for (const [url, operationId] of [
     ['/ready', 'readinessCheck'],
     ['/readyz', 'readyz'],
@@ -103,7 +95,7 @@ export function probeRoutes(app: App, deps: RouteDeps): void {
         try {
           const latency = await withTimeout(town.probes.ping(), PROBE_TIMEOUT_MS, 'Redis PING');
           const [dispatcher, eviction] = await withTimeout(
-            Promise.all([dispatcherState(), town.probes.evictionRisk()]),
+            Promise.all([town.probes.dispatcherState(), town.probes.evictionRisk()]),
             PROBE_TIMEOUT_MS,
             'Reading worker heartbeats and the eviction policy',
           );
