@@ -292,6 +292,7 @@ export class Agents {
       clear_stop: options.clearStop,
       reset_rounds: options.resetRounds,
       lease_ms: options.leaseMs,
+      default_lease_ms: this.ctx.settings.leaseMs,
     })) as AgentState;
     return { agent: await this.get(agent.id), previous };
   }

@@ -1,6 +1,8 @@
 import {
   type Agent,
+  type AgentState,
   CONDUCTOR_ID,
+  isTerminalAgentState,
   isTerminalTaskState,
   type Message,
   type Task,
@@ -61,10 +63,33 @@ export class Recovery {
    * Stops every agent whose lease ran out and puts its in-flight messages back in its queues and its
    * running task back to assigned. Safe to run from any number of processes at once.
    */
+  /**
+   * Ids of live agents with no lease at all, silent for longer than a lease lasts: their entry was
+   * evicted, restored away or deleted by hand, so no expiry would ever bring their work back.
+   */
+  async unleasedAgents(now = Date.now()): Promise<string[]> {
+    const { keys, redis, settings } = this.ctx;
+    const ids = await redisCall(redis.smembers(keys.agents));
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) {
+      pipeline.hmget(keys.agent(id), 'state', 'last_heartbeat');
+      pipeline.zscore(keys.leases, id);
+    }
+    const replies = (await redisCall(pipeline.exec())) ?? [];
+    return ids.filter((_, index) => {
+      const [state, beat] = (replies[index * 2]?.[1] ?? []) as (string | null)[];
+      const lease = replies[index * 2 + 1]?.[1] as string | null | undefined;
+      if (lease !== null || !state || isTerminalAgentState(state as AgentState)) return false;
+      return now - Date.parse(beat ?? '') > settings.leaseMs;
+    });
+  }
+
   async recover(): Promise<RecoverResult> {
     const checked = await redisCall(this.ctx.redis.zcard(this.ctx.keys.leases));
     const result: RecoverResult = { checked, recovered: [], messagesReturned: 0, tasksRequeued: 0 };
-    for (const id of await this.expiredLeases()) {
+    const lost = [...(await this.expiredLeases()), ...(await this.unleasedAgents())];
+    for (const id of new Set(lost)) {
       const before = await this.agents.get(id).catch(() => undefined);
       const [recovered, returned, requeued] = (await this.ctx.run('reapAgent', { id })) as [
         number,

@@ -56,6 +56,42 @@ describe('leases and recovery', () => {
     expect(afterDump).toEqual(before);
   });
 
+  it('a live agent whose lease entry is gone (evicted, deleted by hand) is recovered too, once silent', async () => {
+    const { town } = ctx;
+    const agent = await town.agents.register({ name: 'unleased', cli: 'claude' });
+    await town.agents.heartbeat(agent.id);
+    await town.tasks.assign('unleased', 'held while the lease vanishes');
+    const [held] = await town.messages.takeRound(agent.id, 1);
+    const [task] = await town.tasks.list({ agent: agent.id });
+    await town.tasks.start(task!.id);
+    await ctx.redis.client.zrem(town.context.keys.leases, agent.id);
+
+    // Not while it could still be alive: a lease would not have run out yet either.
+    expect(await town.recovery.unleasedAgents()).toEqual([]);
+    expect((await town.recovery.recover()).recovered).toEqual([]);
+    await sleep(300);
+    expect(await town.recovery.expiredLeases()).toEqual([]);
+    expect(await town.recovery.unleasedAgents()).toEqual([agent.id]);
+
+    const result = await town.recovery.recover();
+    expect(result.recovered.map((a) => a.id)).toEqual([agent.id]);
+    expect(result).toMatchObject({ messagesReturned: 1, tasksRequeued: 1 });
+    expect((await town.agents.get(agent.id)).state).toBe('stopped');
+    expect((await town.messages.peek(agent.id)).messages.map((message) => message.id)).toEqual([held!.id]);
+    expect(await town.recovery.unleasedAgents()).toEqual([]);
+  });
+
+  it('an agent brought back from a terminal state holds a lease, whatever brought it back', async () => {
+    const { town } = ctx;
+    const agent = await town.agents.register({ name: 'revived', cli: 'claude' });
+    await town.agents.kill('revived');
+    expect(await ctx.redis.client.zscore(town.context.keys.leases, agent.id)).toBeNull();
+    await town.agents.transition('revived', 'idle');
+    expect(Number(await ctx.redis.client.zscore(town.context.keys.leases, agent.id))).toBeGreaterThan(
+      Date.now(),
+    );
+  });
+
   it('a heartbeating agent is never recovered, and a killed runtime learns it must stop', async () => {
     const { town } = ctx;
     const agent = await town.agents.register({ name: 'alive', cli: 'claude' });
