@@ -42,6 +42,10 @@ describe('stalled missions ask for help', () => {
     expect(current.status).toBe('blocked');
     expect(current.task_ids).toHaveLength(1);
     expect(agents.played).toHaveLength(1);
+    // Nothing but a person moves it now, and their note wakes the mission: it is not polled meanwhile.
+    const waiting = await ctx.town.missions.get(mission.id);
+    expect(Date.parse(waiting.next_wake_at ?? '') - Date.now()).toBeGreaterThan(60_000);
+    expect(await ctx.town.missions.due()).not.toContain(mission.id);
     const help = await helpFor(mission.id);
     expect(help).toHaveLength(1);
     expect(help[0]).toContain('the repository has no login module');

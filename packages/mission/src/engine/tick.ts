@@ -200,14 +200,21 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
   }
   const live = draft.hasLiveTasks();
   const ready = items.some((item) => item.status === 'ready');
+  // An item whose task failed waits for a person, whose note or update wakes the mission: not polled.
+  const failed = draft.failedItems();
+  const waitingOnPerson = new Set(failed.map((item) => item.work_item_id));
   const waitingReview = items.some(
-    (item) => item.status === 'blocked' && draft.liveTasks(item.id).length === 0 && !item.reviewer_approved,
+    (item) =>
+      item.status === 'blocked' &&
+      !waitingOnPerson.has(item.id) &&
+      draft.liveTasks(item.id).length === 0 &&
+      !item.reviewer_approved,
   );
   let reason: string | null = null;
   if (allDone) reason = `Waiting on ${activeWatches.length} active watch(es)`;
   else {
     // Said even while other items move: the mission cannot finish without the person these wait for.
-    reason = waitingOnOperator(draft.failedItems());
+    reason = waitingOnOperator(failed);
     if (!reason && !ready && !items.some((item) => item.status === 'assigned' || item.status === 'running')) {
       reason = 'Waiting on dependency, review, or external watch';
     }
