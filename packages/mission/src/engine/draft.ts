@@ -98,8 +98,6 @@ export class MissionDraft {
   readonly conductorQuestions: string[] = [];
   readonly watchDue = new Map<string, number | null>();
   retireHelp = false;
-  /** Help requests about problems found during this step (the help assessment reads them). */
-  readonly helpReasons: string[] = [];
   active: boolean | undefined;
   wakeAtMs: number | null | undefined;
   /** Something moved: the help-request backoff starts over. */

@@ -1,3 +1,4 @@
+import { WATCH_ESCALATION_THRESHOLD } from '../watches/schedule.js';
 import type { FailedWorkItem } from './blocked.js';
 import type { MissionDraft } from './draft.js';
 import { clearHelpState } from './lifecycle.js';
@@ -33,12 +34,8 @@ export function withdrawAnsweredHelp(draft: MissionDraft): void {
   );
 }
 
-/**
- * The help request about an item whose task failed or was cancelled, with the commands that settle it.
- * Derived from the item's state, not from the tick that saw the task end, so that a second item failing
- * in the same tick is asked about once the first is settled, and a request repeats unchanged.
- */
-export function failedItemHelpReason(missionId: string, failed: FailedWorkItem): string {
+/** The help request about an item whose task failed or was cancelled, with the commands that settle it. */
+function failedItemHelpReason(missionId: string, failed: FailedWorkItem): string {
   const ref = `${missionId.slice(0, 8)} ${failed.work_item_id.slice(0, 8)}`;
   const ended = failed.task_state === 'failed' ? 'failed' : 'was cancelled';
   return itemHelpReason(
@@ -46,4 +43,32 @@ export function failedItemHelpReason(missionId: string, failed: FailedWorkItem):
     failed.work_item_id,
     `${failed.task_kind} task ${failed.task_id} for '${failed.title}' ${ended}: ${failed.result ?? 'no reason given'}; hand it out again ('tt mission item ${ref} --status ready'), give it to an agent (note 'redirect ${failed.work_item_id.slice(0, 8)} to <agent>') or skip it ('tt mission item ${ref} --status done')`,
   );
+}
+
+/**
+ * The help requests the items of a mission call for, in item order: one for each item whose task failed,
+ * and one for each blocked item whose watch keeps failing. Derived from state, not from the pass that saw
+ * the failure, so that none is forgotten when another is asked about first, and a request repeats
+ * unchanged (its text names no changing detail).
+ */
+export function itemHelpRequests(draft: MissionDraft): { itemId: string; reason: string }[] {
+  const missionId = draft.mission.id;
+  const requests = draft.failedItems().map((failed) => ({
+    itemId: failed.work_item_id,
+    reason: failedItemHelpReason(missionId, failed),
+  }));
+  for (const watch of draft.watches.values()) {
+    const item = draft.items.get(watch.work_item_id);
+    if (watch.status === 'done' || watch.consecutive_failures < WATCH_ESCALATION_THRESHOLD) continue;
+    if (item?.status !== 'blocked' || requests.some((request) => request.itemId === item.id)) continue;
+    requests.push({
+      itemId: item.id,
+      reason: itemHelpReason(
+        missionId,
+        item.id,
+        `checks of ${watch.target_ref} keep failing; 'tt mission status ${missionId.slice(0, 8)} --watches' shows each watch's last error`,
+      ),
+    });
+  }
+  return requests;
 }

@@ -4,7 +4,7 @@ import type { Forge } from '../forge/forge.js';
 import { baseScore, laneOf } from '../scheduler/scoring.js';
 import { newestTaskId, waitingOnOperator } from './blocked.js';
 import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
-import { failedItemHelpReason, helpSubject, itemHelpReason, withdrawAnsweredHelp } from './help.js';
+import { helpSubject, itemHelpReason, itemHelpRequests, withdrawAnsweredHelp } from './help.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
 import {
@@ -107,13 +107,11 @@ export async function loadDraft(town: Town, missionId: string, now: Date): Promi
 function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): string | null {
   const mission = draft.mission;
   if (mission.state !== 'running') return null;
-  const first = draft.helpReasons[0];
-  if (first) return first;
   // One request at a time: the item already asked about stays the subject until it is settled.
-  const failedItems = draft.failedItems();
+  const requests = itemHelpRequests(draft);
   const asked = helpSubject(mission.dispatcher_last_help_request_reason);
-  const failed = failedItems.find((item) => item.work_item_id === asked) ?? failedItems[0];
-  if (failed) return failedItemHelpReason(mission.id, failed);
+  const request = requests.find((candidate) => candidate.itemId === asked) ?? requests[0];
+  if (request) return request.reason;
   const items = [...draft.items.values()];
   const ready = items.filter((item) => item.status === 'ready').length;
   if (ready > 0 && pool.idle().length === 0) {

@@ -11,7 +11,6 @@ import {
 } from '../watches/schedule.js';
 import { fetchPrSnapshot } from '../watches/snapshot.js';
 import type { AgentPool, MissionDraft } from './draft.js';
-import { itemHelpReason } from './help.js';
 import { createFixTask, requiresReview } from './protocol.js';
 
 export type WatchCheckResult = 'ok' | 'triggered' | 'resolved' | 'error' | 'merged';
@@ -97,14 +96,8 @@ async function checkOne(
     draft.scheduleWatch(watch.id, Date.parse(next));
     if (shouldEscalate(failures)) {
       if (item.status !== 'done') draft.setItem(item.id, { status: 'blocked' });
+      // The conductor is asked by the help check, which finds every watch failing so (help.ts).
       draft.log(`Watch ${watch.kind} on ${watch.target_ref} failed ${failures} times in a row: ${message}`);
-      draft.helpReasons.push(
-        itemHelpReason(
-          draft.mission.id,
-          item.id,
-          `watch ${watch.kind} on ${watch.target_ref} keeps failing: ${message}`,
-        ),
-      );
     }
     return { watchId: watch.id, kind: watch.kind, result: 'error', error: message };
   }
