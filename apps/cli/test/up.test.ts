@@ -27,13 +27,14 @@ function killAll(pids: readonly number[]): void {
   }
 }
 
-function processesOf(dir: string): number[] {
+/** Processes whose command line names `dir` (and `also`, when given). */
+function processesOf(dir: string, also = ''): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes(dir) && alive(Number(entry))) pids.push(Number(entry));
+      if (cmdline.includes(dir) && cmdline.includes(also) && alive(Number(entry))) pids.push(Number(entry));
     } catch {
       // exited meanwhile
     }
@@ -167,6 +168,33 @@ describe('tt up', () => {
       await until(() => processesOf(t.dir).length === 0, 10_000, 'every town process to exit');
       expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
       expect(output.slice(before)).toBe('');
+    } finally {
+      if (up.exitCode === null) up.kill('SIGKILL');
+      killAll(processesOf(t.dir));
+    }
+  });
+
+  it('townhall and the worker stop by themselves when tt up is killed outright', async () => {
+    const t = await createTown(undefined);
+    towns.push(t);
+    const port = await freePort();
+    const up = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
+      cwd: t.dir,
+      env: t.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    up.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const services = () => [...processesOf(t.dir, 'townhall'), ...processesOf(t.dir, 'worker')];
+    try {
+      await until(() => output.includes('is up'), 30_000, `tt up to start; output:\n${output}`);
+      expect(services()).toHaveLength(2);
+      up.kill('SIGKILL');
+      await until(() => services().length === 0, 15_000, 'townhall and the worker to exit');
+      // Redis is the town's, not tt up's: tt down stops it.
+      expect((await t.json<{ redis_stopped: boolean }>('down')).redis_stopped).toBe(true);
     } finally {
       if (up.exitCode === null) up.kill('SIGKILL');
       killAll(processesOf(t.dir));

@@ -140,6 +140,21 @@ async function rest(argv: string[]): Promise<void> {
     logger: { level: level as (typeof levels)[number] },
     handleSignals: true,
   });
+  stopWithSupervisor();
+}
+
+/**
+ * Started by `tt up`, townhall holds an IPC channel to it: should tt up die without stopping it (SIGKILL,
+ * a crash), the channel closes and townhall stops as on SIGTERM instead of running on unseen.
+ */
+function stopWithSupervisor(): void {
+  // `process.send` marks a channel even after it closed (`process.channel` is null by then).
+  if (typeof process.send !== 'function') return;
+  process.channel?.unref();
+  const stop = () => process.kill(process.pid, 'SIGTERM');
+  // It may have gone while townhall was starting, before anyone listened.
+  if (process.connected) process.once('disconnect', stop);
+  else stop();
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -132,6 +132,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Started by `tt up`, the worker holds an IPC channel to it: should tt up die without stopping it
+  // (SIGKILL, a crash), the channel closes and the worker stops as on SIGTERM instead of running on unseen.
+  // `process.send` marks a channel even after it closed (`process.channel` is null by then).
+  if (typeof process.send === 'function') {
+    process.channel?.unref();
+    // It may have gone while the worker was starting, before anyone listened.
+    if (process.connected) process.once('disconnect', () => shutdown('tt up is gone'));
+    else shutdown('tt up is gone');
+  }
 }
 
 // `… | head` closes the pipe early: the reader is done, which is no failure worth a stack trace.

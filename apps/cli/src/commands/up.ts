@@ -151,7 +151,8 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
       const child = spawn(process.execPath, [bin, ...args], {
         cwd: root,
         env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // The IPC channel only tells the service when tt up is gone without stopping it (SIGKILL).
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         // Its own process group: the terminal's signals reach tt up alone, which stops each service in
         // turn (agents first, Redis last) rather than all at once.
         detached: true,
