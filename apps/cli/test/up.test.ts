@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -42,6 +42,48 @@ function processesOf(dir: string, also = ''): number[] {
   return pids;
 }
 
+/** A running `tt up`, and everything it has printed so far (stdout and stderr). */
+interface UpRun {
+  readonly child: ChildProcess;
+  readonly output: string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `tt up` for `t` on `port` and waits until it says the town is up. */
+async function startUp(t: TestTown, port: number): Promise<UpRun> {
+  const child = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
+    cwd: t.dir,
+    env: t.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const collect = (chunk: Buffer) => {
+    text += chunk.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const run: UpRun = {
+    child,
+    get output() {
+      return text;
+    },
+    exited: new Promise((done) => child.once('exit', (code) => done(code))),
+  };
+  try {
+    await until(() => text.includes('is up'), 30_000, 'tt up to start');
+  } catch (error) {
+    stopUp(run, t);
+    throw error;
+  }
+  return run;
+}
+
+/** However the test went, nothing of the town is left running. */
+function stopUp(run: UpRun, t: TestTown): void {
+  if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  killAll(processesOf(t.dir));
+}
+
 /** Listens on `port` unless something already does; either way the port is taken while the test runs. */
 function holdPort(port: number): Promise<Server | undefined> {
   return new Promise((done) => {
@@ -57,21 +99,11 @@ describe('tt up', () => {
     towns.push(t);
     const port = await freePort();
     const blocker = await holdPort(9464);
-    const up = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
-      cwd: t.dir,
-      env: t.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const up = await startUp(t, port).catch((error: unknown) => {
+      blocker?.close();
+      throw error;
     });
-    let output = '';
-    up.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    up.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((done) => up.once('exit', (code) => done(code)));
     try {
-      await until(() => output.includes('is up'), 30_000, `tt up to start; output:\n${output}`);
       const redisPid = Number(readFileSync(join(t.dir, '.tt', 'redis.pid'), 'utf8'));
       expect(alive(redisPid)).toBe(true);
       const second = await t.tt('up', '--port', String(port));
@@ -99,44 +131,43 @@ describe('tt up', () => {
             }
           },
           30_000,
-          `townhall /health; output:\n${output}`,
+          `townhall /health; output:\n${up.output}`,
         );
         expect(health.status).toBe(200);
         // Townhall's JSON log lines arrive as one short line per request.
-        await until(() => /\[townhall\] GET \/health 200 \d+\.\d ms/.test(output), 10_000, output);
-        expect(output).not.toContain('"level":');
+        await until(() => /\[townhall\] GET \/health 200 \d+\.\d ms/.test(up.output), 10_000, up.output);
+        expect(up.output).not.toContain('"level":');
         // Said once, by townhall itself; tt up adds nothing unless /health never answers.
-        expect(output.match(/\[townhall\][^\n]*ready[^\n]*/g)).toEqual([
+        expect(up.output.match(/\[townhall\][^\n]*ready[^\n]*/g)).toEqual([
           expect.stringContaining('townhall ready at http'),
         ]);
-        expect(output).not.toContain('/health did not answer');
+        expect(up.output).not.toContain('/health did not answer');
       } else {
-        expect(output).toContain('[townhall] not built: skipped');
+        expect(up.output).toContain('[townhall] not built: skipped');
       }
       if (existsSync(WORKER_BIN)) {
         // Port 9464 (the worker's own default) is held by another town's worker, or by the test: this
         // town's worker runs anyway, on a port of its own.
         await until(
-          () => /\[worker\] +tinytown-worker \S+ ready at http:\/\/127\.0\.0\.1:\d+/.test(output),
+          () => /\[worker\] +tinytown-worker \S+ ready at http:\/\/127\.0\.0\.1:\d+/.test(up.output),
           15_000,
-          output,
+          up.output,
         );
-        expect(output).not.toContain('[worker]   exited');
+        expect(up.output).not.toContain('[worker]   exited');
       } else {
-        expect(output).toContain('[worker]   not built: skipped');
+        expect(up.output).toContain('[worker]   not built: skipped');
       }
 
-      up.kill('SIGINT');
-      expect(await exited).toBe(0);
+      up.child.kill('SIGINT');
+      expect(await up.exited).toBe(0);
       expect(alive(redisPid)).toBe(false);
       expect(alive(pid)).toBe(false);
       await until(() => processesOf(t.dir).length === 0, 10_000, 'every town process to exit');
-      expect(output).toContain('[redis]    stopped');
+      expect(up.output).toContain('[redis]    stopped');
       expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
       void agent;
     } finally {
-      if (up.exitCode === null) up.kill('SIGKILL');
-      killAll(processesOf(t.dir));
+      stopUp(up, t);
       blocker?.close();
     }
   });
@@ -145,32 +176,21 @@ describe('tt up', () => {
     const t = await createTown(undefined, { ECHO_AGENT_DELAY_MS: '10' });
     towns.push(t);
     const port = await freePort();
-    const up = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
-      cwd: t.dir,
-      env: t.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    up.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((done) => up.once('exit', (code) => done(code)));
+    const up = await startUp(t, port);
     try {
-      await until(() => output.includes('is up'), 30_000, `tt up to start; output:\n${output}`);
       await t.json('config', 'agent_clis.echo', JSON.stringify({ command: cliCommand(ECHO_AGENT) }));
       const { pid } = await t.json<{ pid: number }>('spawn', 'carl', '--cli', 'echo');
       const redisPid = Number(readFileSync(join(t.dir, '.tt', 'redis.pid'), 'utf8'));
-      const before = output.length;
-      up.kill('SIGHUP');
-      expect(await exited).toBe(0);
+      const before = up.output.length;
+      up.child.kill('SIGHUP');
+      expect(await up.exited).toBe(0);
       expect(alive(pid)).toBe(false);
       expect(alive(redisPid)).toBe(false);
       await until(() => processesOf(t.dir).length === 0, 10_000, 'every town process to exit');
       expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
-      expect(output.slice(before)).toBe('');
+      expect(up.output.slice(before)).toBe('');
     } finally {
-      if (up.exitCode === null) up.kill('SIGKILL');
-      killAll(processesOf(t.dir));
+      stopUp(up, t);
     }
   });
 
@@ -178,26 +198,16 @@ describe('tt up', () => {
     const t = await createTown(undefined);
     towns.push(t);
     const port = await freePort();
-    const up = spawn(process.execPath, [TT, 'up', '--port', String(port)], {
-      cwd: t.dir,
-      env: t.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    up.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
     const services = () => [...processesOf(t.dir, 'townhall'), ...processesOf(t.dir, 'worker')];
+    const up = await startUp(t, port);
     try {
-      await until(() => output.includes('is up'), 30_000, `tt up to start; output:\n${output}`);
       expect(services()).toHaveLength(2);
-      up.kill('SIGKILL');
+      up.child.kill('SIGKILL');
       await until(() => services().length === 0, 15_000, 'townhall and the worker to exit');
       // Redis is the town's, not tt up's: tt down stops it.
       expect((await t.json<{ redis_stopped: boolean }>('down')).redis_stopped).toBe(true);
     } finally {
-      if (up.exitCode === null) up.kill('SIGKILL');
-      killAll(processesOf(t.dir));
+      stopUp(up, t);
     }
   });
 

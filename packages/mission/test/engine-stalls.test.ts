@@ -8,15 +8,22 @@ const REPO = 'acme/app';
 describe('stalled missions ask for help', () => {
   const ctx = useMissionTown('stalls');
 
-  async function started(policy: Record<string, unknown> = {}) {
-    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login', labels: ['backend'] });
+  const ISSUES = [
+    { number: 1, title: 'Implement login' },
+    { number: 2, title: 'Implement logout' },
+  ];
+
+  /** A mission over the first `issues` of ISSUES (backend work, independent of each other). */
+  async function started(policy: Record<string, unknown> = {}, issues = 1) {
+    const chosen = ISSUES.slice(0, issues);
+    for (const issue of chosen) ctx.github.setIssue(REPO, { ...issue, labels: ['backend'] });
     const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
     const { mission, work_items } = await service.start({
-      objectives: [{ type: 'issue', owner: 'acme', repo: 'app', number: 1 }],
+      objectives: chosen.map(({ number }) => ({ type: 'issue', owner: 'acme', repo: 'app', number })),
       policy,
     });
     const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
-    return { service, mission, item: work_items[0] ?? (undefined as never), dispatcher };
+    return { service, mission, work_items, item: work_items[0] ?? (undefined as never), dispatcher };
   }
 
   async function helpFor(missionId: string): Promise<string[]> {
@@ -139,18 +146,8 @@ describe('stalled missions ask for help', () => {
   });
 
   it('a help request is withdrawn once the blocked item it was about is handed out again or skipped', async () => {
-    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login', labels: ['backend'] });
-    ctx.github.setIssue(REPO, { number: 2, title: 'Implement logout', labels: ['backend'] });
-    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
-    const { mission, work_items } = await service.start({
-      objectives: [
-        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
-        { type: 'issue', owner: 'acme', repo: 'app', number: 2 },
-      ],
-      policy: { reviewer_required: false },
-    });
+    const { service, mission, work_items, dispatcher } = await started({ reviewer_required: false }, 2);
     const login = work_items.find((item) => item.title === 'Implement login') ?? (undefined as never);
-    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
     // Login fails every time; logout stays in progress, so the mission runs on throughout.
     const agents = new ScriptedAgents(ctx.town, ({ kind, workItemId }) =>
       kind === 'work' && workItemId === login.id ? { fail: 'the repository has no login module' } : null,
@@ -183,18 +180,11 @@ describe('stalled missions ask for help', () => {
   });
 
   it('two items failing in one pass are asked about one after the other, none forgotten', async () => {
-    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login', labels: ['backend'] });
-    ctx.github.setIssue(REPO, { number: 2, title: 'Implement logout', labels: ['backend'] });
-    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
-    const { mission, work_items } = await service.start({
-      objectives: [
-        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
-        { type: 'issue', owner: 'acme', repo: 'app', number: 2 },
-      ],
-      policy: { reviewer_required: false, max_parallel_items: 2 },
-    });
+    const { service, mission, work_items, dispatcher } = await started(
+      { reviewer_required: false, max_parallel_items: 2 },
+      2,
+    );
     const [first, second] = work_items;
-    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
     const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
       kind === 'work' ? { fail: 'the build is broken' } : null,
     );
