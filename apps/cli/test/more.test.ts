@@ -83,7 +83,7 @@ describe('tt conductor', () => {
   });
 });
 
-describe('tt conductor --print', () => {
+describe('active missions in tt conductor --print and tt status', () => {
   it('briefs on the active missions, with what waits on an operator, and the mission commands', async () => {
     mkdirSync(join(t.dir, 'docs'), { recursive: true });
     writeFileSync(join(t.dir, 'docs', 'plan.md'), '# Billing plan\n\nWhat to build.\n');
@@ -98,11 +98,21 @@ describe('tt conductor --print', () => {
       );
       expect(briefing).toContain('tt mission item <id> <item> --status ready|done');
       expect(briefing).toContain('`[Mission Help Needed]` queries come from the mission dispatcher');
+      // tt status shows the same, and --json has it as data.
+      const status = await t.tt('status');
+      expect(status.stdout).toContain(
+        `Missions 1 active\n  ${id.slice(0, 8)} blocked, 0/1 work items done, 0 blocked — Stopped by user\n`,
+      );
+      const { missions } = await t.json<{ missions: unknown[] }>('status');
+      expect(missions).toEqual([
+        { id, state: 'blocked', done: 0, total: 1, blocked: 0, blocked_reason: 'Stopped by user' },
+      ]);
     } finally {
       await t.json('mission', 'stop', id, '--force');
     }
     const { briefing } = await t.json<{ briefing: string }>('conductor', '--print');
     expect(briefing).toContain('- Missions: 0 active\n');
+    expect((await t.tt('status')).stdout).not.toContain('Missions');
   });
 });
 

@@ -17,6 +17,7 @@ import {
 import type { AgentWithQueues, Town, TransitionResult } from '@tinytown/store';
 import { type Command, Option } from 'commander';
 import { act, examples } from '../action.js';
+import { activeMissions, describeMission } from '../active-missions.js';
 import { type CliContext, parseNonNegative, parsePositiveInt } from '../context.js';
 import type { Output } from '../output.js';
 import { ago, truncate } from '../output.js';
@@ -148,10 +149,11 @@ function startBackground(ctx: CliContext, agent: Agent, maxRounds: number | unde
 }
 
 async function statusDocument(town: Town, ctx: CliContext, options: { deep?: boolean; tasks?: boolean }) {
-  const [agents, tasks, backlog] = await Promise.all([
+  const [agents, tasks, backlog, missions] = await Promise.all([
     town.agents.list(),
     town.tasks.list(),
     town.backlog.length(),
+    activeMissions(town),
   ]);
   const byState = { pending: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
   for (const task of tasks) byState[task.state] += 1;
@@ -182,6 +184,7 @@ async function statusDocument(town: Town, ctx: CliContext, options: { deep?: boo
       done: byState.completed + byState.failed + byState.cancelled,
       backlog,
     },
+    missions,
     ...(options.tasks ? { task_list: tasks } : {}),
   };
 }
@@ -375,6 +378,12 @@ export function registerAgentCommands(program: Command): void {
             out.line(
               `${out.paint('bold', 'Tasks')} ${t.total} total: ${t.pending} pending (${t.backlog} in the backlog), ${t.in_flight} in flight, ${t.completed} completed, ${t.failed} failed, ${t.cancelled} cancelled`,
             );
+            if (doc.missions.length > 0) {
+              out.line(`${out.paint('bold', 'Missions')} ${doc.missions.length} active`);
+              for (const mission of doc.missions) {
+                out.line(`  ${mission.id.slice(0, 8)} ${describeMission(mission)}`);
+              }
+            }
             if (doc.task_list) {
               const names = new Map(doc.agents.map((agent) => [agent.id, agent.name]));
               for (const task of doc.task_list) {

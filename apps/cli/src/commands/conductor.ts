@@ -12,6 +12,7 @@ import {
 import type { Town } from '@tinytown/store';
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
+import { activeMissions, describeMission } from '../active-missions.js';
 import { ensureTtShim, townPaths } from '../processes.js';
 
 /**
@@ -62,9 +63,8 @@ export async function conductorBriefing(town: Town, root: string): Promise<strin
     town.agents.list(),
     town.backlog.length(),
     town.tasks.list(),
-    town.missions.list({ activeOnly: true }),
+    activeMissions(town),
   ]);
-  const work = await town.missions.workCounts(missions.map((mission) => mission.id));
   const live = agents.filter((agent) => !isTerminalAgentState(agent.state));
   const open = tasks.filter((task) => ['assigned', 'running'].includes(task.state)).length;
   const lines = [
@@ -84,11 +84,7 @@ export async function conductorBriefing(town: Town, root: string): Promise<strin
     ),
     `- Tasks: ${tasks.length} total, ${open} in flight, ${backlog} waiting in the backlog`,
     `- Missions: ${missions.length} active`,
-    ...missions.map((mission) => {
-      const counts = work.get(mission.id);
-      const waiting = mission.blocked_reason ? ` — ${mission.blocked_reason}` : '';
-      return `  - \`${mission.id.slice(0, 8)}\` ${mission.state}, ${counts?.done ?? 0}/${counts?.total ?? 0} work items done, ${counts?.blocked ?? 0} blocked${waiting}`;
-    }),
+    ...missions.map((mission) => `  - \`${mission.id.slice(0, 8)}\` ${describeMission(mission)}`),
     '',
   ];
   if (agents.length === 0) {
