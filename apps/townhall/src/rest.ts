@@ -113,6 +113,8 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
     url: loaded.redisUrl,
     town: config.name,
     maxRetriesPerRequest: 3,
+    // While Redis is down, requests get their 503 at once instead of after seconds of reconnect attempts.
+    failFastWhileDown: true,
     connectionName: 'townhall',
     onConnectionLost: (reason) => app?.log.warn({ reason }, 'lost the Redis connection; reconnecting'),
     onConnectionRestored: (downMs) => app?.log.info({ down_ms: downMs }, 'the Redis connection is back'),

@@ -190,6 +190,45 @@ describe('the townhall bin', () => {
     }
   });
 
+  it('answers 503 at once while Redis stays down, and serves again once it is back', async () => {
+    const own = await startTestRedis();
+    try {
+      const server = await startBin(townDir('name = "outage"\n'), own.url);
+      await own.crash();
+      // Long enough for the reconnect back-off to grow past a second between attempts.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      for (const [method, path] of [
+        ['GET', '/v1/agents'],
+        ['POST', '/v1/backlog'],
+      ] as const) {
+        const started = Date.now();
+        const response = await call(
+          server.url,
+          method,
+          path,
+          method === 'POST' ? { body: { description: 'x' } } : {},
+        );
+        expectProblem(response, 503, 'REDIS_UNAVAILABLE');
+        expect(response.json.detail).toBe('Redis is unavailable: the connection is down; reconnecting');
+        expect(Date.now() - started, `${method} ${path}`).toBeLessThan(1_000);
+      }
+      const started = Date.now();
+      expect((await call(server.url, 'GET', '/ready')).status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await own.restart();
+      const deadline = Date.now() + 10_000;
+      while ((await call(server.url, 'GET', '/ready')).status !== 200) {
+        if (Date.now() > deadline) throw new Error(`never ready again:\n${server.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((await call(server.url, 'GET', '/v1/agents')).status).toBe(200);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  }, 30_000);
+
   it('shares one rate-limit budget between two processes on one Redis', async () => {
     const dir = townDir('name = "hall"\n[townhall.rate_limits]\nread = 5\nwrite = 0\n');
     const [a, b] = await Promise.all([startBin(dir, redis.current.url), startBin(dir, redis.current.url)]);

@@ -25,6 +25,13 @@ export interface ConnectionOptions {
   onConnectionLost?: (reason: string) => void;
   /** Hears the connection come back after `onConnectionLost`, with how long it was down. */
   onConnectionRestored?: (downMs: number) => void;
+  /**
+   * Once a reconnect attempt has failed, commands fail at once (`REDIS_UNAVAILABLE`) instead of waiting
+   * through `maxRetriesPerRequest` more attempts (seconds each once the back-off has grown), until the
+   * connection is back. For servers: a caller gets its 503 now. A blip that the first reconnect mends
+   * still only delays commands.
+   */
+  failFastWhileDown?: boolean;
 }
 
 /**
@@ -97,7 +104,22 @@ export function openRedis(url: string, options: ConnectionOptions = {}): Redis {
   });
   redis.on('error', options.onConnectionError ?? (() => {}));
   reportOutages(redis, options);
+  if (options.failFastWhileDown) failFastWhileDown(redis);
   return redis;
+}
+
+/** Commands stop queueing for the reconnect once one attempt has failed, and queue again when it is back. */
+function failFastWhileDown(redis: Redis): void {
+  let reconnects = 0;
+  redis.on('reconnecting', () => {
+    reconnects += 1;
+    // The first 'reconnecting' follows the drop; the second means that reconnect attempt failed.
+    if (reconnects >= 2) redis.options.enableOfflineQueue = false;
+  });
+  redis.on('ready', () => {
+    reconnects = 0;
+    redis.options.enableOfflineQueue = true;
+  });
 }
 
 /**

@@ -42,6 +42,7 @@ function plainConnectionFailure(message: string): string {
     const attempts = Number(retries[1]);
     return `still no connection after ${attempts} reconnect attempt${attempts === 1 ? '' : 's'}`;
   }
+  if (message.includes('enableOfflineQueue')) return 'the connection is down; reconnecting';
   return message;
 }
 
