@@ -16,14 +16,20 @@ Usage:
                 need their own). Default: 9464
 --metrics-host  Address to bind them to. Default: 127.0.0.1
 --lease         Seconds a mission lease lasts without renewal. Default: 30
+--id            This worker's id, as its /health and the mission leases it holds show it.
+                Default: dispatcher-<8 random hex digits>
 --mission       Only this mission (its id, or its first 4+ characters), ticked every pass even when
                 not due; other missions are left to other workers
 --once          Run one dispatcher pass, print what it did, and exit (1 if a mission's tick failed)
 
 GitHub: GITHUB_TOKEN (token), GITHUB_API_URL (base URL, e.g. https://ghe.example.com/api/v3).
 Any number of workers may run over one town: missions spread over them, nothing runs twice.
-Signals: SIGTERM/SIGINT finish the current pass, release leases, exit 0.
+Signals: SIGTERM/SIGINT finish the current pass, release leases, exit 0 (exit 1 after 10 s
+if the pass cannot finish, e.g. while Redis is down; its leases then lapse on their own).
 `;
+
+/** How long SIGTERM/SIGINT wait for the current pass before the worker exits anyway (1). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 function fail(message: string): never {
   process.stderr.write(`tinytown-worker: ${message}\n`);
@@ -121,6 +127,14 @@ async function main(): Promise<void> {
     if (signalled) return;
     signalled = true;
     process.stdout.write(`tinytown-worker: ${signal}, finishing the current pass\n`);
+    // A pass waits for Redis while it is down; a stop must not (an orchestrator kills it anyway).
+    const deadline = setTimeout(() => {
+      process.stderr.write(
+        `tinytown-worker: the current pass did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s (is Redis reachable?); exiting without releasing its mission leases, which lapse within ${leaseSecs} s\n`,
+      );
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
     worker
       .stop()
       .then(() => town.close())

@@ -219,4 +219,25 @@ describe('tinytown-worker', () => {
       await own.stop();
     }
   });
+
+  it('exits within its shutdown deadline on SIGTERM while Redis is down', async () => {
+    const own = await startTestRedis();
+    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-down-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'tinytown.toml'), 'name = "down"\n');
+    try {
+      const worker = await startBin(dir, own.url);
+      await own.crash();
+      await waitFor(async () => (/lost Redis/.test(worker.output()) ? true : undefined));
+      const signalled = Date.now();
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(1);
+      expect(Date.now() - signalled).toBeLessThan(12_000);
+      expect(worker.output()).toContain(
+        'tinytown-worker: the current pass did not finish within 10 s (is Redis reachable?); exiting without releasing its mission leases, which lapse within 30 s',
+      );
+    } finally {
+      await own.stop();
+    }
+  }, 30_000);
 });
