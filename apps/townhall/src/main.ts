@@ -23,6 +23,15 @@ keys create  Print a new API key (once) and the lines to add to tinytown.toml or
 openapi      Print the OpenAPI 3.1 document the server serves at /openapi.json (or write it to
              <file>), without Redis or a town: nothing connects anywhere.
 
+Environment (over tinytown.toml, under the flags), for containers:
+  TINYTOWN_TOWN            the town's name when there is no tinytown.toml
+  REDIS_URL                redis://, rediss:// or unix:// (always wins over [redis] url)
+  TINYTOWN_TOWNHALL_BIND   address to listen on ([townhall] bind; not loopback needs api_key auth)
+  TINYTOWN_TOWNHALL_PORT   port ([townhall] rest_port)
+  TINYTOWN_TOWNHALL_KEYS   API keys as JSON, as 'townhall keys create' prints them (turns on api_key)
+  TOWNHALL_LOG_LEVEL       like --log-level (default info)
+  GITHUB_TOKEN, GITHUB_API_URL   what missions read issues with
+
 Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests, close Redis, exit 0.
 `;
 

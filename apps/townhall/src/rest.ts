@@ -1,4 +1,4 @@
-import { ApiKeyEntry, TinytownError, type TownConfig } from '@tinytown/core';
+import { ApiKeyEntry, TinytownError, TownConfig } from '@tinytown/core';
 import { createGitHubForge } from '@tinytown/mission';
 import { evictionAdvice, loadTownConfig, Town } from '@tinytown/store';
 import { z } from 'zod';
@@ -7,6 +7,9 @@ import { buildServer, type TownhallLogOptions, type TownhallServer, townhallSett
 
 /** Environment variable holding API keys as JSON (`townhall keys create` prints it), for containers. */
 export const KEYS_ENV = 'TINYTOWN_TOWNHALL_KEYS';
+/** Where to listen, for containers: over `[townhall] bind` / `rest_port`, under `--bind` / `--port`. */
+export const BIND_ENV = 'TINYTOWN_TOWNHALL_BIND';
+export const PORT_ENV = 'TINYTOWN_TOWNHALL_PORT';
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 export interface RestOptions {
@@ -49,6 +52,30 @@ function withEnvKeys(config: TownConfig, env: Readonly<Record<string, string | u
   };
 }
 const EnvKeys = z.array(ApiKeyEntry).min(1);
+
+/** `TINYTOWN_TOWNHALL_BIND` and `TINYTOWN_TOWNHALL_PORT` over the file's `bind` and `rest_port`. */
+function withEnvListen(config: TownConfig, env: Readonly<Record<string, string | undefined>>): TownConfig {
+  const bind = env[BIND_ENV]?.trim() || undefined;
+  const rawPort = env[PORT_ENV]?.trim() || undefined;
+  if (bind === undefined && rawPort === undefined) return config;
+  const settings = townhallSettings(config);
+  let port = settings.rest_port;
+  if (rawPort !== undefined) {
+    const parsed = RestPort.safeParse(/^\d+$/.test(rawPort) ? Number(rawPort) : Number.NaN);
+    if (!parsed.success) {
+      throw new TinytownError(
+        'CONFIG_INVALID',
+        `${PORT_ENV} must be a port number 0-65535, got '${rawPort}'`,
+        {
+          field: PORT_ENV,
+        },
+      );
+    }
+    port = parsed.data;
+  }
+  return { ...config, townhall: { ...settings, bind: bind ?? settings.bind, rest_port: port } };
+}
+const RestPort = TownConfig.shape.townhall.unwrap().shape.rest_port;
 
 /**
  * Says once, at start, when Redis may evict the town's keys. Advisory only: a failed check never stops
@@ -101,7 +128,7 @@ function listenFailure(error: unknown, bind: string, port: number): unknown {
 export async function startRest(options: RestOptions = {}): Promise<RunningTownhall> {
   const env = options.env ?? process.env;
   const loaded = loadTownConfig(options.townDir ?? process.cwd(), env);
-  const config = withEnvKeys(loaded.config, env);
+  const config = withEnvListen(withEnvKeys(loaded.config, env), env);
   const settings = townhallSettings(config);
   const bind = options.bind ?? settings.bind;
   const port = options.port ?? settings.rest_port;
@@ -142,12 +169,6 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
     await town.close();
     throw listenFailure(error, bind, port);
   }
-  app.log.info(
-    { town: config.name, auth: settings.auth.mode, source: loaded.source },
-    `townhall ready at ${url}`,
-  );
-  await reportEvictionRisk(app, town);
-
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -158,6 +179,7 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
     return closing;
   };
 
+  // Before the ready line: a SIGTERM as soon as townhall says it is ready still shuts it down gracefully.
   if (options.handleSignals) {
     const onSignal = (signal: NodeJS.Signals) => {
       if (closing) return;
@@ -181,5 +203,11 @@ export async function startRest(options: RestOptions = {}): Promise<RunningTownh
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
+  app.log.info(
+    { town: config.name, auth: settings.auth.mode, source: loaded.source },
+    `townhall ready at ${url}`,
+  );
+  await reportEvictionRisk(app, town);
+
   return { app, town, url, close };
 }

@@ -5,7 +5,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runWithClosedStdout, startTestRedis, useTestRedis } from '@tinytown/testkit';
+import { freePort, runWithClosedStdout, startTestRedis, useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, expectProblem } from './support.js';
 
@@ -29,8 +29,13 @@ function townDir(toml: string): string {
 }
 
 /** Starts the built `townhall rest` bin on a free port and waits for its ready line. */
-function startBin(dir: string, redisUrl: string, extraEnv: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'rest', '--town', dir, '--port', '0'], {
+function startBin(
+  dir: string,
+  redisUrl: string,
+  extraEnv: Record<string, string> = {},
+  args = ['--port', '0'],
+): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, 'rest', '--town', dir, ...args], {
     env: { ...process.env, REDIS_URL: redisUrl, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -165,6 +170,40 @@ describe('the townhall bin', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output()).not.toContain(key);
+  });
+
+  it('listens where TINYTOWN_TOWNHALL_BIND and TINYTOWN_TOWNHALL_PORT say, under the flags', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'tt-env-'));
+    dirs.push(empty);
+    const port = await freePort();
+    const env = {
+      TINYTOWN_TOWN: 'envtown',
+      TINYTOWN_TOWNHALL_BIND: '127.0.0.2',
+      TINYTOWN_TOWNHALL_PORT: `${port}`,
+    };
+    const server = await startBin(empty, redis.current.url, env, []);
+    expect(server.url).toBe(`http://127.0.0.2:${port}`);
+    expect((await call(server.url, 'GET', '/v1/town')).json).toMatchObject({ name: 'envtown' });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const flagged = await startBin(empty, redis.current.url, env, ['--bind', '127.0.0.1', '--port', '0']);
+    expect(flagged.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    flagged.child.kill('SIGTERM');
+    expect(await flagged.exited).toBe(0);
+    const refused = (extra: Record<string, string>) =>
+      spawnSync(process.execPath, [BIN, 'rest', '--town', empty], {
+        encoding: 'utf8',
+        env: { ...process.env, REDIS_URL: redis.current.url, ...env, ...extra },
+      });
+    const badPort = refused({ TINYTOWN_TOWNHALL_PORT: '80a' });
+    expect(badPort.status).toBe(1);
+    expect(badPort.stderr).toBe(
+      "townhall: TINYTOWN_TOWNHALL_PORT must be a port number 0-65535, got '80a' [CONFIG_INVALID]\n",
+    );
+    const open = refused({ TINYTOWN_TOWNHALL_BIND: '0.0.0.0' });
+    expect(open.status).toBe(1);
+    expect(open.stderr).toContain('Refusing to listen on 0.0.0.0');
+    expect(open.stderr).toContain('TINYTOWN_TOWNHALL_KEYS');
   });
 
   it('logs a lost Redis connection once, and again when it is back', async () => {

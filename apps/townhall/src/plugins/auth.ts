@@ -22,7 +22,7 @@ export function assertSafeBind(bind: string, settings: TownhallSettings): void {
   if (settings.auth.mode === 'none' && !isLoopback(bind)) {
     throw new TinytownError(
       'CONFIG_INVALID',
-      `Refusing to listen on ${bind} with [townhall.auth] mode = "none": anyone who can reach it could control the town. Bind to 127.0.0.1, or set mode = "api_key" and add keys ('townhall keys create').`,
+      `Refusing to listen on ${bind} with [townhall.auth] mode = "none": anyone who can reach it could control the town. Bind to 127.0.0.1, or set mode = "api_key" and add keys ('townhall keys create' prints them for tinytown.toml and for TINYTOWN_TOWNHALL_KEYS).`,
       { field: 'townhall.auth.mode' },
     );
   }
