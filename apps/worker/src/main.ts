@@ -13,8 +13,9 @@ Usage:
 --town          Town directory (tinytown.toml; or TINYTOWN_TOWN and REDIS_URL with no file). Default: .
 --interval      Seconds between dispatcher passes. Default: 5
 --metrics-port  Port of /health and /metrics (0 picks a free one; workers sharing a machine each
-                need their own). Default: 9464
---metrics-host  Address to bind them to. Default: 127.0.0.1
+                need their own). Default: TINYTOWN_WORKER_METRICS_PORT, else 9464
+--metrics-host  Address to bind them to (0.0.0.0 in a container, for probes and scrapers).
+                Default: TINYTOWN_WORKER_METRICS_HOST, else 127.0.0.1
 --lease         Seconds a mission lease lasts without renewal. Default: 30
 --id            This worker's id, as its /health and the mission leases it holds show it.
                 Default: dispatcher-<8 random hex digits>
@@ -22,11 +23,15 @@ Usage:
                 not due; other missions are left to other workers
 --once          Run one dispatcher pass, print what it did, and exit (1 if a mission's tick failed)
 
-GitHub: GITHUB_TOKEN (token), GITHUB_API_URL (base URL, e.g. https://ghe.example.com/api/v3).
+Environment: TINYTOWN_TOWN and REDIS_URL (the town, with no tinytown.toml; REDIS_URL always wins),
+GITHUB_TOKEN (token), GITHUB_API_URL (base URL, e.g. https://ghe.example.com/api/v3).
 Any number of workers may run over one town: missions spread over them, nothing runs twice.
 Signals: SIGTERM/SIGINT finish the current pass, release leases, exit 0 (exit 1 after 10 s
 if the pass cannot finish, e.g. while Redis is down; its leases then lapse on their own).
 `;
+
+const METRICS_PORT_ENV = 'TINYTOWN_WORKER_METRICS_PORT';
+const METRICS_HOST_ENV = 'TINYTOWN_WORKER_METRICS_HOST';
 
 /** How long SIGTERM/SIGINT wait for the current pass before the worker exits anyway (1). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -39,8 +44,13 @@ function fail(message: string): never {
 function seconds(value: string | undefined, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < min) fail(`--${name} must be a number of at least ${min}`);
+  if (!Number.isFinite(parsed) || parsed < min) fail(`${name} must be a number of at least ${min}`);
   return parsed;
+}
+
+/** The environment's value for a flag (containers), or undefined when unset or blank. */
+function fromEnv(name: string): string | undefined {
+  return process.env[name]?.trim() || undefined;
 }
 
 async function main(): Promise<void> {
@@ -62,17 +72,19 @@ async function main(): Promise<void> {
       strict: true,
     }).values;
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    fail(`${error instanceof Error ? error.message : String(error)}; see 'tinytown-worker --help'`);
   }
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
   const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-  const intervalSecs = seconds(str('interval'), 'interval', 5, 0.05);
-  const leaseSecs = seconds(str('lease'), 'lease', 30, 1);
-  const port = seconds(str('metrics-port'), 'metrics-port', 9464, 0);
-  if (!Number.isInteger(port) || port > 65535) fail('--metrics-port must be a port number');
+  const intervalSecs = seconds(str('interval'), '--interval', 5, 0.05);
+  const leaseSecs = seconds(str('lease'), '--lease', 30, 1);
+  const portSource = str('metrics-port') !== undefined ? '--metrics-port' : METRICS_PORT_ENV;
+  const port = seconds(str('metrics-port') ?? fromEnv(METRICS_PORT_ENV), portSource, 9464, 0);
+  if (!Number.isInteger(port) || port > 65535) fail(`${portSource} must be a port number`);
+  const metricsHost = str('metrics-host') ?? fromEnv(METRICS_HOST_ENV) ?? '127.0.0.1';
 
   const loaded = loadTownConfig(str('town') ?? process.cwd());
   const town = await Town.connect({
@@ -115,13 +127,10 @@ async function main(): Promise<void> {
     intervalMs: intervalSecs * 1000,
     leaseMs: leaseSecs * 1000,
     metricsPort: port,
-    metricsHost: str('metrics-host') ?? '127.0.0.1',
+    metricsHost,
     mission,
   });
-  process.stdout.write(
-    `tinytown-worker ${worker.id} ready at ${worker.url} (town ${town.name}${mission ? `, mission ${mission} only` : ''}, ${town.redactedUrl}, every ${intervalSecs}s)\n`,
-  );
-
+  // Before the ready line: a SIGTERM as soon as the worker says it is ready still stops it gracefully.
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) return;
@@ -146,6 +155,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  process.stdout.write(
+    `tinytown-worker ${worker.id} ready at ${worker.url} (town ${town.name}${mission ? `, mission ${mission} only` : ''}, ${town.redactedUrl}, every ${intervalSecs}s)\n`,
+  );
   // Started by `tt up`, the worker holds an IPC channel to it: should tt up die without stopping it
   // (SIGKILL, a crash), the channel closes and the worker stops as on SIGTERM instead of running on unseen.
   // `process.send` marks a channel even after it closed (`process.channel` is null by then).

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGitHubForge, MissionService } from '@tinytown/mission';
 import { Town } from '@tinytown/store';
-import { runWithClosedStdout, startTestRedis, useTestRedis } from '@tinytown/testkit';
+import { freePort, runWithClosedStdout, startTestRedis, useTestRedis } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -21,9 +21,11 @@ afterEach(() => {
 function startBin(
   dir: string,
   redisUrl: string,
+  options: { args?: string[]; env?: Record<string, string> } = {},
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output(): string }> {
-  const child = spawn(process.execPath, [BIN, '--town', dir, '--metrics-port', '0', '--interval', '0.1'], {
-    env: { ...process.env, REDIS_URL: redisUrl, GITHUB_API_URL: 'http://127.0.0.1:9' },
+  const args = options.args ?? ['--metrics-port', '0'];
+  const child = spawn(process.execPath, [BIN, '--town', dir, ...args, '--interval', '0.1'], {
+    env: { ...process.env, REDIS_URL: redisUrl, GITHUB_API_URL: 'http://127.0.0.1:9', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -218,6 +220,38 @@ describe('tinytown-worker', () => {
     } finally {
       await own.stop();
     }
+  });
+
+  it('serves /health where TINYTOWN_WORKER_METRICS_HOST and _PORT say, under the flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tt-worker-env-'));
+    dirs.push(dir);
+    const port = await freePort();
+    const env = {
+      TINYTOWN_TOWN: 'envtown',
+      TINYTOWN_WORKER_METRICS_HOST: '127.0.0.2',
+      TINYTOWN_WORKER_METRICS_PORT: `${port}`,
+    };
+    const worker = await startBin(dir, redis.current.url, { args: [], env });
+    expect(worker.url).toBe(`http://127.0.0.2:${port}`);
+    expect(await (await fetch(`${worker.url}/health`)).json()).toMatchObject({
+      status: 'ok',
+      town: 'envtown',
+    });
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    const flagged = await startBin(dir, redis.current.url, {
+      args: ['--metrics-host', '127.0.0.1', '--metrics-port', '0'],
+      env,
+    });
+    expect(flagged.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    flagged.child.kill('SIGTERM');
+    expect(await flagged.exited).toBe(0);
+    const bad = spawnSync(process.execPath, [BIN, '--town', dir], {
+      encoding: 'utf8',
+      env: { ...process.env, REDIS_URL: redis.current.url, ...env, TINYTOWN_WORKER_METRICS_PORT: 'http' },
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('tinytown-worker: TINYTOWN_WORKER_METRICS_PORT must be a number of at least 0\n');
   });
 
   it('exits within its shutdown deadline on SIGTERM while Redis is down', async () => {
