@@ -465,6 +465,19 @@ describe('townhall routes', () => {
     );
   });
 
+  it('logs no line for probe requests, and one pair for each other request', async () => {
+    for (const path of ['/health', '/healthz', '/ready', '/readyz', '/metrics', '/api/scaling']) {
+      expect((await api('GET', path)).status, path).toBe(200);
+    }
+    const requestLines = () => h.logs.filter((line) => line.includes('"reqId"'));
+    expect(requestLines()).toEqual([]);
+    await api('GET', '/v1/agents');
+    expect(requestLines().map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'incoming request',
+      'request completed',
+    ]);
+  });
+
   it('echoes or generates request ids', async () => {
     const given = await api('GET', '/health', undefined, { 'x-request-id': 'trace-42' });
     expect(given.headers.get('x-request-id')).toBe('trace-42');

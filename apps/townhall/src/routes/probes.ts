@@ -49,7 +49,9 @@ export function recommend(input: {
 
 export function probeRoutes(app: App, deps: RouteDeps): void {
   const { town, config, metrics, startedAt } = deps;
-  const open = { config: { routeClass: 'probe' as const } };
+  // Probes are polled every few seconds by orchestrators and scrapers: their requests are not logged (two
+  // info lines each would bury everything else); what goes wrong in them still is, at warn.
+  const open = { config: { routeClass: 'probe' as const }, logLevel: 'warn' as const };
 
   const health = async () => ({
     status: 'ok' as const,
