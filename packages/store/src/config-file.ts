@@ -85,7 +85,7 @@ export function loadTownConfig(dir: string = process.cwd(), env: Env = process.e
         { root },
       );
     }
-    config = validate({ name }, 'the environment (TINYTOWN_TOWN)');
+    config = validate({ name }, `TINYTOWN_TOWN '${name}'`);
     source = 'env';
   }
   const socketPath = config.redis.socket_path;

@@ -91,7 +91,9 @@ describe('loadTownConfig', () => {
     expect(loadTownConfig(dir, { TINYTOWN_TOWN: 'docker-town' }).redisUrl).toBe(
       `unix://${join(dir, '.tt/redis.sock')}`,
     );
-    expect(() => loadTownConfig(dir, { TINYTOWN_TOWN: 'bad name' })).toThrow(/TINYTOWN_TOWN/);
+    expect(() => loadTownConfig(dir, { TINYTOWN_TOWN: 'bad name' })).toThrow(
+      `Invalid TINYTOWN_TOWN 'bad name': name: use 1-64 letters, digits, ".", "_" or "-"`,
+    );
   });
 
   it('says how to initialise a town when there is neither a file nor TINYTOWN_TOWN', () => {
