@@ -40,6 +40,7 @@ export {
   type EvictionRisk,
   evictionAdvice,
   Probes,
+  WORKER_FORGET_MS,
 } from './probes.js';
 export {
   type OrphanAction,

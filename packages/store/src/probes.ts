@@ -52,6 +52,12 @@ function configValue(reply: unknown): string | undefined {
 /** A worker heartbeat younger than this means the dispatcher is running. */
 export const DISPATCHER_FRESH_MS = 30_000;
 
+/**
+ * A worker whose heartbeat is this old is forgotten by the live ones (never by itself): long past
+ * {@link DISPATCHER_FRESH_MS}, so while none is alive a dead one still shows the dispatcher `stalled`.
+ */
+export const WORKER_FORGET_MS = 10 * 60_000;
+
 export type DispatcherState = 'running' | 'stalled' | 'idle';
 
 export class Probes {
@@ -117,9 +123,12 @@ export class Probes {
     };
   }
 
-  /** A worker says it is alive (and when it last finished a tick). */
+  /**
+   * A worker says it is alive (and when it last finished a tick). Workers silent for longer than
+   * {@link WORKER_FORGET_MS} are forgotten meanwhile: one killed outright never calls `workerGone`.
+   */
   async workerHeartbeat(workerId: string, lastTickMs = Date.now()): Promise<void> {
-    await redisCall(this.ctx.redis.hset(this.ctx.keys.workers, workerId, String(lastTickMs)));
+    await this.ctx.run('workerBeat', { worker: workerId, at_ms: lastTickMs, forget_ms: WORKER_FORGET_MS });
   }
 
   async workerGone(workerId: string): Promise<void> {

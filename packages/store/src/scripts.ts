@@ -31,6 +31,7 @@ import takeRound from './lua/takeRound.lua';
 import touchRoster from './lua/touchRoster.lua';
 import transitionAgent from './lua/transitionAgent.lua';
 import transitionTask from './lua/transitionTask.lua';
+import workerBeat from './lua/workerBeat.lua';
 
 const SCRIPTS = {
   addToBacklog,
@@ -61,6 +62,7 @@ const SCRIPTS = {
   touchRoster,
   transitionAgent,
   transitionTask,
+  workerBeat,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -83,6 +85,7 @@ const LEAN_SCRIPTS: ReadonlySet<ScriptName> = new Set([
   'findAgentByName',
   'touchRoster',
   'recordRound',
+  'workerBeat',
 ]);
 
 /**
@@ -101,6 +104,7 @@ const ROSTER_NEUTRAL: ReadonlySet<ScriptName> = new Set([
   'missionNote',
   'missionReset',
   'resetTown',
+  'workerBeat',
 ]);
 
 /**

@@ -1,6 +1,6 @@
 import { isTinytownError } from '@tinytown/core';
 import { describe, expect, it } from 'vitest';
-import { evictionAdvice, Town } from '../src/index.js';
+import { DISPATCHER_FRESH_MS, evictionAdvice, Town, WORKER_FORGET_MS } from '../src/index.js';
 import { useTown } from './support.js';
 
 describe('evictionRisk', () => {
@@ -75,5 +75,24 @@ describe('evictionRisk', () => {
       await t.redis.restart();
       await town.close();
     }
+  });
+});
+
+describe('worker heartbeats', () => {
+  const t = useTown('beats');
+
+  it('forget a worker killed outright once a live one beats, and keep the recent ones', async () => {
+    const now = Date.now();
+    await t.town.probes.workerHeartbeat('killed', now - WORKER_FORGET_MS - 1_000);
+    await t.town.probes.workerHeartbeat('slow', now - DISPATCHER_FRESH_MS * 2);
+    expect(Object.keys(await t.town.probes.workers()).sort()).toEqual(['killed', 'slow']);
+    // With no live worker, the dead one still says the dispatcher stalled.
+    expect(await t.town.probes.dispatcherState(now)).toBe('stalled');
+    await t.town.probes.workerHeartbeat('live', now);
+    expect(await t.town.probes.workers()).toEqual({ slow: now - DISPATCHER_FRESH_MS * 2, live: now });
+    expect(await t.town.probes.dispatcherState(now)).toBe('running');
+    await t.town.probes.workerGone('live');
+    await t.town.probes.workerGone('slow');
+    expect(await t.town.probes.dispatcherState(now)).toBe('idle');
   });
 });
