@@ -1,6 +1,6 @@
 import { ApiKeyEntry, TinytownError, TownConfig } from '@tinytown/core';
 import { createGitHubForge } from '@tinytown/mission';
-import { evictionAdvice, loadTownConfig, Town } from '@tinytown/store';
+import { describeIssues, evictionAdvice, loadTownConfig, Town } from '@tinytown/store';
 import { z } from 'zod';
 import { assertSafeBind } from './plugins/auth.js';
 import { buildServer, type TownhallLogOptions, type TownhallServer, townhallSettings } from './server.js';
@@ -35,16 +35,18 @@ export interface RunningTownhall {
 function withEnvKeys(config: TownConfig, env: Readonly<Record<string, string | undefined>>): TownConfig {
   const raw = env[KEYS_ENV]?.trim();
   if (!raw) return config;
-  let parsed: z.infer<typeof EnvKeys>;
+  const shape = 'a JSON array of {"name","hash","scopes"} objects, as \'townhall keys create\' prints it';
+  const invalid = (detail: string) =>
+    new TinytownError('CONFIG_INVALID', `${detail} (${KEYS_ENV} is ${shape})`, { field: KEYS_ENV });
+  let json: unknown;
   try {
-    parsed = EnvKeys.parse(JSON.parse(raw));
+    json = JSON.parse(raw);
   } catch (error) {
-    throw new TinytownError(
-      'CONFIG_INVALID',
-      `${KEYS_ENV} must be a JSON array of {"hash","scopes","name"} objects: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-      { field: KEYS_ENV },
-    );
+    throw invalid(`Invalid ${KEYS_ENV}: not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const keys = EnvKeys.safeParse(json);
+  if (!keys.success) throw invalid(describeIssues(keys.error, KEYS_ENV));
+  const parsed = keys.data;
   const settings = townhallSettings(config);
   return {
     ...config,

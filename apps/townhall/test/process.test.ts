@@ -200,6 +200,19 @@ describe('the townhall bin', () => {
     expect(badPort.stderr).toBe(
       "townhall: TINYTOWN_TOWNHALL_PORT must be a port number 0-65535, got '80a' [CONFIG_INVALID]\n",
     );
+    const hint =
+      '(TINYTOWN_TOWNHALL_KEYS is a JSON array of {"name","hash","scopes"} objects, as \'townhall keys create\' prints it) [CONFIG_INVALID]\n';
+    const notArray = refused({ TINYTOWN_TOWNHALL_KEYS: '{"name":"ci"}' });
+    expect(notArray.status).toBe(1);
+    expect(notArray.stderr).toBe(
+      `townhall: Invalid TINYTOWN_TOWNHALL_KEYS: (top level): Invalid input: expected array, received object ${hint}`,
+    );
+    const noScopes = refused({ TINYTOWN_TOWNHALL_KEYS: '[{"name":"ci","hash":"scrypt$a$b"}]' });
+    expect(noScopes.stderr).toBe(
+      `townhall: Invalid TINYTOWN_TOWNHALL_KEYS: 0.scopes: Invalid input: expected array, received undefined ${hint}`,
+    );
+    const notJson = refused({ TINYTOWN_TOWNHALL_KEYS: "[{name:'ci'}]" });
+    expect(notJson.stderr).toMatch(/^townhall: Invalid TINYTOWN_TOWNHALL_KEYS: not JSON: /);
     const open = refused({ TINYTOWN_TOWNHALL_BIND: '0.0.0.0' });
     expect(open.status).toBe(1);
     expect(open.stderr).toContain('Refusing to listen on 0.0.0.0');

@@ -18,7 +18,8 @@ export interface LoadedTownConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function describeIssues(error: z.ZodError, file: string): string {
+/** `Invalid <what>: <path>: <message>; …`, each issue by its full path (unknown keys named). */
+export function describeIssues(error: z.ZodError, file: string): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {

@@ -9,7 +9,7 @@ export {
   type TransitionResult,
 } from './agents.js';
 export { Backlog, type ClaimResult } from './backlog.js';
-export { CONFIG_FILE_NAME, type LoadedTownConfig, loadTownConfig } from './config-file.js';
+export { CONFIG_FILE_NAME, describeIssues, type LoadedTownConfig, loadTownConfig } from './config-file.js';
 export {
   type ConnectionOptions,
   connectRedis,
