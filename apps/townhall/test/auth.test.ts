@@ -137,6 +137,10 @@ describe('auth attempts are limited', () => {
         (await call(h.base, 'GET', '/v1/town', { headers: { 'x-api-key': `tt_guess${i}` } })).status,
       );
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const limited = await call(h.base, 'GET', '/v1/town', { headers: { 'x-api-key': 'tt_guess9' } });
+    expect(limited.json.detail).toMatch(
+      /^Too many requests with an unknown API key from this address: 3 per 60 s; retry in \d+ s$/,
+    );
   });
 
   it('without trust_proxy, X-Forwarded-For cannot buy a client a fresh budget', async () => {

@@ -8,6 +8,15 @@ import { HttpProblem } from '../problem.js';
 export const RATE_CLASSES = ['probe', 'read', 'write', 'manage', 'auth'] as const;
 export type RateClass = (typeof RATE_CLASSES)[number];
 
+/** What each budget counts, as a 429 says it. */
+const RATE_CLASS_NOUNS: Readonly<Record<RateClass, string>> = {
+  probe: 'probe requests',
+  read: 'read requests',
+  write: 'write requests',
+  manage: 'manage requests',
+  auth: 'requests with an unknown API key from this address',
+};
+
 export const DEFAULT_RATE_LIMITS: Readonly<Record<RateClass, number>> = {
   probe: 0,
   read: 1200,
@@ -75,7 +84,7 @@ export class RateLimiter {
       throw new HttpProblem(
         429,
         'RATE_LIMITED',
-        `Too many ${rateClass} requests: ${limit} per ${Math.round(this.windowMs / 1000)} s; retry in ${resetSecs} s`,
+        `Too many ${RATE_CLASS_NOUNS[rateClass]}: ${limit} per ${Math.round(this.windowMs / 1000)} s; retry in ${resetSecs} s`,
         { ...headers, 'retry-after': String(resetSecs) },
       );
     }
