@@ -40,6 +40,8 @@ export class Town {
   private constructor(
     private readonly ctx: StoreContext,
     readonly redisUrl: string,
+    /** Whether `close()` quits the connection: a `Town.over` caller keeps owning theirs. */
+    private readonly ownsConnection: boolean,
   ) {
     this.agents = new Agents(ctx);
     this.tasks = new Tasks(ctx, this.agents);
@@ -54,12 +56,15 @@ export class Town {
   static async connect(options: ConnectTownOptions): Promise<Town> {
     validateName(options.town, 'town');
     const redis = await connectRedis(options.url, options);
-    return Town.build(redis, options.town, options.url, options.settings, coalesceWritesPerTurn(redis));
+    return Town.build(redis, options.town, options.url, options.settings, coalesceWritesPerTurn(redis), true);
   }
 
-  /** A Town over a connection the caller already holds (the caller keeps owning it). */
+  /**
+   * A Town over a connection the caller already holds. The caller keeps owning it: `close()` releases
+   * only what the Town opened itself and leaves that connection open.
+   */
   static over(redis: Redis, town: string, url = '', settings: Partial<StoreSettings> = {}): Town {
-    return Town.build(redis, town, url, settings, UNCOALESCED);
+    return Town.build(redis, town, url, settings, UNCOALESCED, false);
   }
 
   private static build(
@@ -68,13 +73,14 @@ export class Town {
     url: string,
     settings: Partial<StoreSettings> | undefined,
     writes: WriteCoalescing,
+    ownsConnection: boolean,
   ): Town {
     defineScripts(redis);
     const ctx = new StoreContext(town, townKeys(town), redis, writes, new BlockingPool(redis), {
       ...DEFAULT_SETTINGS,
       ...settings,
     });
-    return new Town(ctx, url);
+    return new Town(ctx, url, ownsConnection);
   }
 
   get name(): string {
@@ -112,6 +118,7 @@ export class Town {
     this.ctx.blocking.close();
     // Queued ahead of QUIT on the same connection, so it is not lost.
     this.agents.sendPendingRosterMove();
+    if (!this.ownsConnection) return;
     await redisCall(this.ctx.redis.quit()).catch(() => this.ctx.redis.disconnect());
   }
 }

@@ -1,6 +1,6 @@
 import { startTestRedis } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
-import { parseRedisUrl, parseRedisVersion, redactRedisUrl, Town } from '../src/index.js';
+import { openRedis, parseRedisUrl, parseRedisVersion, redactRedisUrl, Town } from '../src/index.js';
 
 describe('connections', () => {
   it('accepts a password containing @:/%# when it is percent-encoded', async () => {
@@ -116,6 +116,21 @@ describe('connections', () => {
     ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(heard).toEqual([]);
+  });
+
+  it('Town.over leaves the connection it was given open when the Town closes', async () => {
+    const redis = await startTestRedis();
+    const connection = openRedis(redis.url);
+    try {
+      const town = Town.over(connection, 'borrowed');
+      await town.agents.register({ name: 'a', cli: 'claude' });
+      await town.close();
+      expect(await connection.ping()).toBe('PONG');
+      expect(await Town.over(connection, 'borrowed').agents.list()).toHaveLength(1);
+    } finally {
+      connection.disconnect();
+      await redis.stop();
+    }
   });
 
   it('reports an unreachable server as REDIS_UNAVAILABLE, naming it and the socket’s reason', async () => {
