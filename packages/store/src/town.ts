@@ -76,10 +76,14 @@ export class Town {
     ownsConnection: boolean,
   ): Town {
     defineScripts(redis);
-    const ctx = new StoreContext(town, townKeys(town), redis, writes, new BlockingPool(redis), {
-      ...DEFAULT_SETTINGS,
-      ...settings,
-    });
+    const ctx = new StoreContext(
+      town,
+      townKeys(town),
+      redis,
+      writes,
+      new BlockingPool(redis),
+      withDefaults(settings),
+    );
     return new Town(ctx, url, ownsConnection);
   }
 
@@ -121,4 +125,11 @@ export class Town {
     if (!this.ownsConnection) return;
     await redisCall(this.ctx.redis.quit()).catch(() => this.ctx.redis.disconnect());
   }
+}
+
+/** Each setting left out, or given as `undefined`, takes its default (a spread would copy the undefined). */
+function withDefaults(settings: Partial<StoreSettings> = {}): StoreSettings {
+  const pick = <K extends keyof StoreSettings>(key: K): StoreSettings[K] =>
+    settings[key] ?? DEFAULT_SETTINGS[key];
+  return { leaseMs: pick('leaseMs'), spawnGraceMs: pick('spawnGraceMs'), historyMax: pick('historyMax') };
 }

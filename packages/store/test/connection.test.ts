@@ -1,6 +1,13 @@
 import { startTestRedis } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
-import { openRedis, parseRedisUrl, parseRedisVersion, redactRedisUrl, Town } from '../src/index.js';
+import {
+  DEFAULT_SETTINGS,
+  openRedis,
+  parseRedisUrl,
+  parseRedisVersion,
+  redactRedisUrl,
+  Town,
+} from '../src/index.js';
 
 describe('connections', () => {
   it('accepts a password containing @:/%# when it is percent-encoded', async () => {
@@ -129,6 +136,21 @@ describe('connections', () => {
       expect(await Town.over(connection, 'borrowed').agents.list()).toHaveLength(1);
     } finally {
       connection.disconnect();
+      await redis.stop();
+    }
+  });
+
+  it('a setting given as undefined takes its default', async () => {
+    const redis = await startTestRedis();
+    try {
+      // What `{ leaseMs: options.leaseMs }` passes when the option is unset.
+      const settings = { leaseMs: undefined, spawnGraceMs: undefined, historyMax: undefined };
+      const town = await Town.connect({ url: redis.url, town: 'defaults', settings });
+      expect(town.settings).toEqual(DEFAULT_SETTINGS);
+      await town.agents.register({ name: 'a', cli: 'claude' });
+      await town.messages.send({ to: 'a', text: 'hello' });
+      await town.close();
+    } finally {
       await redis.stop();
     }
   });
