@@ -4,7 +4,13 @@ import { Agents } from './agents.js';
 import { Backlog } from './backlog.js';
 import { coalesceWritesPerTurn, UNCOALESCED, type WriteCoalescing } from './coalesced-writes.js';
 import { type ConnectionOptions, connectRedis, redactRedisUrl } from './connection.js';
-import { BlockingPool, DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
+import {
+  BlockingPool,
+  DEFAULT_SETTINGS,
+  StoreContext,
+  type StoreSettings,
+  type StoreSettingsInput,
+} from './context.js';
 import { redisCall } from './errors.js';
 import { Events } from './events.js';
 import { townKeys } from './keys.js';
@@ -20,7 +26,7 @@ export interface ConnectTownOptions extends ConnectionOptions {
   url: string;
   /** The town's name (1-64 of letters, digits, `.`, `_`, `-`). */
   town: string;
-  settings?: Partial<StoreSettings>;
+  settings?: StoreSettingsInput | undefined;
 }
 
 /**
@@ -63,7 +69,7 @@ export class Town {
    * A Town over a connection the caller already holds. The caller keeps owning it: `close()` releases
    * only what the Town opened itself and leaves that connection open.
    */
-  static over(redis: Redis, town: string, url = '', settings: Partial<StoreSettings> = {}): Town {
+  static over(redis: Redis, town: string, url = '', settings: StoreSettingsInput = {}): Town {
     return Town.build(redis, town, url, settings, UNCOALESCED, false);
   }
 
@@ -71,7 +77,7 @@ export class Town {
     redis: Redis,
     town: string,
     url: string,
-    settings: Partial<StoreSettings> | undefined,
+    settings: StoreSettingsInput | undefined,
     writes: WriteCoalescing,
     ownsConnection: boolean,
   ): Town {
@@ -128,7 +134,7 @@ export class Town {
 }
 
 /** Each setting left out, or given as `undefined`, takes its default (a spread would copy the undefined). */
-function withDefaults(settings: Partial<StoreSettings> = {}): StoreSettings {
+function withDefaults(settings: StoreSettingsInput = {}): StoreSettings {
   const pick = <K extends keyof StoreSettings>(key: K): StoreSettings[K] =>
     settings[key] ?? DEFAULT_SETTINGS[key];
   return { leaseMs: pick('leaseMs'), spawnGraceMs: pick('spawnGraceMs'), historyMax: pick('historyMax') };

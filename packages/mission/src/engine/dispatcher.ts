@@ -7,31 +7,32 @@ import type { WatchEngineOptions } from './watch-engine.js';
 
 export interface DispatcherOptions {
   town: Town;
-  forge?: Forge | null;
+  forge?: Forge | null | undefined;
   /** Identifies this replica (heartbeats, logs). */
-  id?: string;
+  id?: string | undefined;
   /** Pause between passes. Default 5 s. */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** How long a mission lease lasts without renewal. Default 30 s; renewed every third of it. */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
   /** Missions ticked at once within one pass. Default 8. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** At most this many due missions per pass. Default 500. */
-  batch?: number;
+  batch?: number | undefined;
   /**
    * Only this mission (its id), ticked on every pass whether it is due or not: to follow one mission
    * closely, or to drive a single mission from a script. Other missions are left to other workers.
    */
-  mission?: string;
+  mission?: string | undefined;
   /** How soon a mission with work in flight looks again. Default: the interval. */
-  pollMs?: number;
-  help?: Partial<HelpPolicy>;
-  watch?: WatchEngineOptions;
+  pollMs?: number | undefined;
+  /** Each field left out, or `undefined`, keeps its default (`DEFAULT_HELP_POLICY`). */
+  help?: { [K in keyof HelpPolicy]?: HelpPolicy[K] | undefined } | undefined;
+  watch?: WatchEngineOptions | undefined;
   /** Run the agent lease reaper (`recovery.recover()`) each pass. Default true. */
-  reap?: boolean;
-  now?: () => Date;
-  onTick?: (result: DispatcherPassResult) => void;
-  onError?: (error: unknown, missionId: string | null) => void;
+  reap?: boolean | undefined;
+  now?: (() => Date) | undefined;
+  onTick?: ((result: DispatcherPassResult) => void) | undefined;
+  onError?: ((error: unknown, missionId: string | null) => void) | undefined;
 }
 
 export interface DispatcherPassResult {

@@ -32,12 +32,12 @@ import { loadAgentPool, loadDraft } from './tick.js';
 export interface MissionServiceOptions {
   town: Town;
   /** Reads issue objectives; a mission of design docs needs none (an issue objective then fails). */
-  forge?: Forge | null;
+  forge?: Forge | null | undefined;
   /** Doc objectives are read from inside this directory only. */
   townRoot: string;
   /** Lease an operator action holds while it writes (it takes the lease from a running tick). */
-  leaseMs?: number;
-  now?: () => Date;
+  leaseMs?: number | undefined;
+  now?: (() => Date) | undefined;
 }
 
 /** Typed for callers; checked again at run time, so a JavaScript caller's mistakes get the same errors. */

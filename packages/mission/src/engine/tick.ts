@@ -38,7 +38,7 @@ export interface TickOptions {
   now?: Date;
   /** How soon a mission with tasks in flight (or ready work) looks again. */
   pollMs?: number;
-  help?: Partial<HelpPolicy>;
+  help?: { [K in keyof HelpPolicy]?: HelpPolicy[K] | undefined } | undefined;
   watch?: WatchEngineOptions;
 }
 
