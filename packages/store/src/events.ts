@@ -27,6 +27,12 @@ export class Events {
    */
   async recent(options: { limit?: number } & EventSource = {}): Promise<TownEvent[]> {
     const limit = options.limit ?? 20;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new TinytownError('INVALID_INPUT', 'limit: must be a whole number of at least 1', {
+        field: 'limit',
+        value: limit,
+      });
+    }
     const { key, accepts } = await this.source(options);
     const found: TownEvent[] = [];
     let end = '+';

@@ -73,4 +73,16 @@ describe('events of one mission', () => {
     const bad = await town.events.recent({ mission: 'not-an-id' }).catch((e: unknown) => e);
     expect(isTinytownError(bad, 'INVALID_ID')).toBe(true);
   });
+
+  it('refuses a limit that is not a whole number of at least 1, as INVALID_INPUT', async () => {
+    const { town } = ctx;
+    await town.backlog.add('something happened');
+    for (const limit of [0, -1, 2.5, Number.NaN]) {
+      await expect(town.events.recent({ limit })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        details: { field: 'limit' },
+      });
+    }
+    expect(await town.events.recent({ limit: 1 })).toHaveLength(1);
+  });
 });
