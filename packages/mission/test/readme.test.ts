@@ -65,4 +65,23 @@ export function build(town: Town, forge: Forge | undefined, env: Record<string, 
 `;
     expect(diagnostics(source)).toEqual([]);
   });
+
+  it('the service takes typed input: a misspelt status, a text snooze or a note without a body fails to compile', () => {
+    const source = `import type { MissionService } from '@tinytown/mission';
+export async function misuse(missions: MissionService, id: string, item: string, watch: string) {
+  // @ts-expect-error not a work item status
+  await missions.updateWorkItem(id, item, { status: 'finished' });
+  // @ts-expect-error artifacts are a list
+  await missions.updateWorkItem(id, item, { artifacts: 'https://example.com/pr/1' });
+  // @ts-expect-error seconds are a number
+  await missions.snoozeWatch(id, watch, '120');
+  // @ts-expect-error a note has a body
+  await missions.addNote(id, { sender: 'ops' });
+  await missions.updateWorkItem(id, item, { status: 'done', artifacts: ['https://example.com/pr/1'] });
+  await missions.snoozeWatch(id, watch, 120);
+  await missions.addNote(id, { body: 'pause for the freeze', sender: undefined });
+}
+`;
+    expect(diagnostics(source)).toEqual([]);
+  });
 });
