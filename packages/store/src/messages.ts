@@ -16,10 +16,10 @@ import { requireText } from './tasks.js';
 export interface SendInput {
   to: string;
   text: string;
-  kind?: MessageKind;
-  urgent?: boolean;
+  kind?: MessageKind | undefined;
+  urgent?: boolean | undefined;
   /** Sender: an agent reference, an agent UUID, or `conductor`/`supervisor`. Defaults to the conductor. */
-  from?: string;
+  from?: string | undefined;
 }
 
 export interface SendResult {

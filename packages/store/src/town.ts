@@ -107,7 +107,7 @@ export class Town {
   }
 
   /** Deletes the town's data through its indexes: everything, or only agents and their queues. */
-  async reset(options: { agentsOnly?: boolean } = {}): Promise<number> {
+  async reset(options: { agentsOnly?: boolean | undefined } = {}): Promise<number> {
     const missionKeys = options.agentsOnly === true ? 0 : await this.missions.reset();
     const coreKeys = (await this.ctx.run('resetTown', {
       agents_only: options.agentsOnly === true,

@@ -62,4 +62,21 @@ export function connect(url: string, env: Record<string, string | undefined>) {
 `;
     expect(diagnostics(source)).toEqual([]);
   });
+
+  it('the inputs of the operations take undefined for their optional fields too', () => {
+    const source = `import type { Town } from '@tinytown/store';
+export async function passThrough(town: Town, opt: Record<string, string | undefined>, urgent?: boolean) {
+  await town.agents.register({ name: 'backend', cli: 'claude', role: opt.role, parent: opt.parent });
+  const { task } = await town.tasks.assign('backend', 'Add validation', { tags: opt.tags, parentId: opt.parent });
+  await town.backlog.add('Release notes', { tags: opt.tags });
+  await town.messages.send({ to: 'backend', text: 'hi', urgent, from: opt.from });
+  await town.tasks.complete(task.id, opt.result, { by: opt.by });
+  await town.tasks.list({ agent: opt.agent, state: undefined });
+  await town.events.recent({ limit: undefined, agent: opt.agent, mission: opt.mission });
+  await town.recovery.reclaim({ to: opt.to, toBacklog: urgent, from: opt.from });
+  await town.agents.prune({ all: urgent });
+}
+`;
+    expect(diagnostics(source)).toEqual([]);
+  });
 });
