@@ -84,4 +84,9 @@ export async function misuse(missions: MissionService, id: string, item: string,
 `;
     expect(diagnostics(source)).toEqual([]);
   });
+
+  it('the declarations name each type once: none is a renamed duplicate a consumer cannot import', () => {
+    const declarations = readFileSync(new URL('../dist/index.d.ts', import.meta.url), 'utf8');
+    expect(declarations.match(/\b\w+\$\d+\b/g) ?? []).toEqual([]);
+  });
 });
