@@ -1,4 +1,4 @@
-import { isTinytownError, newId } from '@tinytown/core';
+import { isTinytownError, newId, parseId } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import type { Forge } from '../forge/forge.js';
 import type { AgentPool } from './draft.js';
@@ -19,8 +19,9 @@ export interface DispatcherOptions {
   /** At most this many due missions per pass. Default 500. */
   batch?: number | undefined;
   /**
-   * Only this mission (its id), ticked on every pass whether it is due or not: to follow one mission
-   * closely, or to drive a single mission from a script. Other missions are left to other workers.
+   * Only this mission (its full id; one that is no UUID is refused with INVALID_ID when the dispatcher is
+   * built), ticked on every pass whether it is due or not: to follow one mission closely, or to drive a
+   * single mission from a script. Other missions are left to other workers.
    */
   mission?: string | undefined;
   /** How soon a mission with work in flight looks again. Default: the interval. */
@@ -89,6 +90,7 @@ export class Dispatcher {
   private loop: Promise<void> | null = null;
   private current: Promise<DispatcherPassResult> | null = null;
   private killed = false;
+  private readonly mission: string | undefined;
   lastPassAt: number | null = null;
   passes = 0;
 
@@ -98,6 +100,8 @@ export class Dispatcher {
     this.id = options.id ?? `dispatcher-${newId().slice(0, 8)}`;
     this.intervalMs = options.intervalMs ?? 5_000;
     this.leaseMs = options.leaseMs ?? 30_000;
+    // Refused here, not on every pass: a mission id that is no UUID can never be ticked.
+    this.mission = options.mission === undefined ? undefined : parseId(options.mission, 'mission');
   }
 
   /** Mission leases this replica holds right now. */
@@ -129,8 +133,8 @@ export class Dispatcher {
       }
     }
     const due =
-      this.options.mission !== undefined
-        ? [this.options.mission]
+      this.mission !== undefined
+        ? [this.mission]
         : shuffle(await this.town.missions.due(startedAt.getTime(), this.options.batch ?? 500));
     result.due = due.length;
     if (due.length > 0) {
