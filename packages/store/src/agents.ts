@@ -19,7 +19,7 @@ import {
 } from '@tinytown/core';
 import { agentFromHash, type FlatHash, flatToHash } from './codec.js';
 import type { StoreContext } from './context.js';
-import { redisCall } from './errors.js';
+import { redisCall, requireLimit } from './errors.js';
 import { sharedRead } from './shared-read.js';
 
 export interface RegisterAgentInput {
@@ -347,6 +347,7 @@ export class Agents {
 
   /** The agent's recent activity lines, newest first. */
   async activity(ref: string, limit = 10): Promise<string[]> {
+    requireLimit(limit);
     const agent = await this.resolve(ref);
     return redisCall(this.ctx.redis.lrange(this.ctx.keys.activity(agent.id), 0, limit - 1));
   }

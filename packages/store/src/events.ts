@@ -2,7 +2,7 @@ import { parseId, TinytownError, type TownEvent } from '@tinytown/core';
 import type { Agents } from './agents.js';
 import { eventFromEntry } from './codec.js';
 import type { StoreContext } from './context.js';
-import { redisCall } from './errors.js';
+import { redisCall, requireLimit } from './errors.js';
 
 type StreamEntry = [string, string[]];
 
@@ -26,13 +26,7 @@ export class Events {
    * that mission's activity (read from the town stream, which keeps the last 1,000 or so events).
    */
   async recent(options: { limit?: number | undefined } & EventSource = {}): Promise<TownEvent[]> {
-    const limit = options.limit ?? 20;
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new TinytownError('INVALID_INPUT', 'limit: must be a whole number of at least 1', {
-        field: 'limit',
-        value: limit,
-      });
-    }
+    const limit = requireLimit(options.limit ?? 20);
     const { key, accepts } = await this.source(options);
     const found: TownEvent[] = [];
     let end = '+';
