@@ -43,27 +43,27 @@ export interface AgentLoopOptions {
   readonly townRoot: string;
   readonly settings: AgentLoopSettings;
   /** `[agent_clis]` entries as written in tinytown.toml (`env` may be left out). */
-  readonly agentClis?: Readonly<Record<string, AgentCliConfigInput>>;
+  readonly agentClis?: Readonly<Record<string, AgentCliConfigInput>> | undefined;
   /** Passed to the CLI as REDIS_URL so its `tt` commands reach the same Redis. */
-  readonly redisUrl?: string;
-  readonly townhallUrl?: string;
+  readonly redisUrl?: string | undefined;
+  readonly townhallUrl?: string | undefined;
   /** Added to the CLI's environment before Tinytown's identity (PATH with a `tt` shim, TT_TOWN…). */
-  readonly extraEnv?: Readonly<Record<string, string>>;
+  readonly extraEnv?: Readonly<Record<string, string>> | undefined;
   /** Base environment of the CLI; default `process.env`. */
-  readonly baseEnv?: NodeJS.ProcessEnv;
+  readonly baseEnv?: NodeJS.ProcessEnv | undefined;
   /** How often an idle loop looks at its inbox. Default 1 s. */
-  readonly pollMs?: number;
+  readonly pollMs?: number | undefined;
   /** Lease renewal while the CLI runs; default a third of the store's lease. */
-  readonly tickMs?: number;
-  readonly killGraceMs?: number;
+  readonly tickMs?: number | undefined;
+  readonly killGraceMs?: number | undefined;
   /** Consecutive failed rounds before the agent is put in `error`. Default 3. */
-  readonly maxConsecutiveFailures?: number;
+  readonly maxConsecutiveFailures?: number | undefined;
   /** How long Redis may stay unreachable before the loop gives up. Default 5 min. */
-  readonly redisOutageMs?: number;
+  readonly redisOutageMs?: number | undefined;
   /** Aborting stops the loop: a running CLI is killed and its messages go back to the inbox. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** One line per thing worth knowing; default nothing. */
-  readonly log?: (line: string) => void;
+  readonly log?: ((line: string) => void) | undefined;
 }
 
 export type AgentLoopExit =

@@ -39,9 +39,27 @@ interface FetchResult<T> {
   response: Response;
 }
 
-/** The response body of a call that succeeded (failures were already thrown by `throwProblems`). */
+/** The request each response answered, for errors raised after openapi-fetch hands the response back. */
+const requestOf = new WeakMap<Response, Request>();
+
+/**
+ * The response body of a call that succeeded (failures were already thrown by `throwProblems`). Every
+ * operation a friendly method calls answers 2xx with a JSON document, so a 2xx without one (an empty body)
+ * is not townhall's answer: a TinytownResponseError, as a 2xx page that is not JSON is.
+ */
 async function ok<T>(call: Promise<FetchResult<T>>): Promise<T> {
-  return (await call).data as T;
+  const { data, response } = await call;
+  if (data === undefined) {
+    const request = requestOf.get(response);
+    throw new TinytownResponseError(
+      response.status,
+      response.headers.get('content-type') ?? '',
+      '',
+      request?.method ?? '',
+      request?.url ?? response.url,
+    );
+  }
+  return data;
 }
 
 async function readProblem(response: Response): Promise<ProblemDetails> {
@@ -59,6 +77,7 @@ async function readProblem(response: Response): Promise<ProblemDetails> {
 /** Every non-2xx answer, for the raw client and the friendly methods alike, becomes a TinytownApiError. */
 const throwProblems: Middleware = {
   async onResponse({ request, response, options }) {
+    requestOf.set(response, request);
     // 304 only ever answers a conditional GET the caller asked for: "still the version you hold".
     if (response.status === 304) return undefined;
     if (!response.ok) {

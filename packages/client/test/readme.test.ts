@@ -46,6 +46,11 @@ describe('the README, as a consumer with strict settings compiles it against the
     expect(examples.length).toBeGreaterThan(0);
   });
 
+  it('links only to absolute URLs (npm shows the README away from the repository)', () => {
+    const targets = [...readme.matchAll(/\]\(([^)]+)\)/g)].map((match) => match[1] ?? '');
+    expect(targets.filter((target) => !/^https:\/\//.test(target))).toEqual([]);
+  });
+
   it.each([
     ['NodeNext (ESM)', 'readme.mts', ts.ModuleKind.NodeNext, ts.ModuleResolutionKind.NodeNext],
     ['Bundler', 'readme.ts', ts.ModuleKind.ESNext, ts.ModuleResolutionKind.Bundler],

@@ -157,6 +157,21 @@ describe('transport', () => {
     expect(await client.health.metrics()).toContain('Sign in');
   });
 
+  it('a 2xx with an empty body is a TinytownResponseError from the friendly methods, not undefined', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.end();
+    });
+    cleanups.push(server.close);
+    const client = createTinytownClient({ baseUrl: server.url });
+    const error = await client.agents.list().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TinytownResponseError);
+    expect(error).toMatchObject({ status: 200, body: '', method: 'GET', url: `${server.url}/v1/agents` });
+    await expect(client.tasks.assign({ agent: 'a', task: 'x' })).rejects.toMatchObject({ method: 'POST' });
+    // raw hands the response back as openapi-fetch does: no document, `data` undefined.
+    expect((await client.raw.GET('/v1/agents')).data).toBeUndefined();
+  });
+
   it('a body that stalls past the timeout is a TinytownTimeoutError', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -30,6 +30,16 @@ describe('missions without a forge', () => {
     expect((await service.get(mission.id)).mission.state).toBe('completed');
   });
 
+  it('a dispatcher for one mission refuses an id that is no UUID when built, not on every pass', async () => {
+    const service = new MissionService({ town: ctx.town, townRoot: process.cwd() });
+    const { mission } = await service.start({ objectives: [{ type: 'doc', path: 'README.md' }] });
+    expect(() => new Dispatcher({ town: ctx.town, mission: mission.id.slice(0, 8) })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ID', details: expect.objectContaining({ field: 'mission' }) }),
+    );
+    const pass = await new Dispatcher({ town: ctx.town, mission: mission.id.toUpperCase() }).pass();
+    expect(pass.ticked.map((tick) => tick.missionId)).toEqual([mission.id]);
+  });
+
   it('an issue objective without a forge is refused, saying what to pass, and nothing is written', async () => {
     const service = new MissionService({ town: ctx.town, forge: null, townRoot: process.cwd() });
     // A town with something in it, so "nothing written" compares more than two empty dumps.

@@ -123,6 +123,11 @@ describe('mission operations', () => {
     expect(await code(service.updateWorkItem(mission.id, item.id, { status: 'assigned' }))).toBe(
       'INVALID_TRANSITION',
     );
+    // The types keep TypeScript callers right; a JavaScript caller's shapes are checked all the same.
+    const untyped = { status: 'finished', artifacts: 'https://example.com' } as never;
+    expect(await code(service.updateWorkItem(mission.id, item.id, untyped))).toBe('INVALID_INPUT');
+    expect(await code(service.snoozeWatch(mission.id, newId(), '120' as never))).toBe('INVALID_INPUT');
+    expect(await code(service.addNote(mission.id, { body: 42 } as never))).toBe('INVALID_INPUT');
 
     // Completion through the API feeds the submission protocol: the PR gets its four watches.
     const updated = await service.updateWorkItem(mission.id, item.id, {

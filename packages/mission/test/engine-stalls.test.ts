@@ -35,6 +35,29 @@ describe('stalled missions ask for help', () => {
     );
   }
 
+  it('a help setting given as undefined takes its default', async () => {
+    const { mission } = await started({ reviewer_required: false });
+    const errors: unknown[] = [];
+    const dispatcher = new Dispatcher({
+      town: ctx.town,
+      forge: ctx.forge,
+      pollMs: 0,
+      help: { stuckMs: undefined, repeatBaseMs: undefined, backoffCap: undefined },
+      onError: (error) => errors.push(error),
+    });
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) => (kind === 'work' ? { fail: 'no' } : null));
+    await agents.add('backend-1', 'backend');
+    for (let round = 0; round < 4; round++) {
+      await dispatcher.pass();
+      await agents.play();
+    }
+    expect(errors).toEqual([]);
+    // Waiting on a person: it looks again after the default stuck interval (30 min), not at NaN.
+    const waiting = await ctx.town.missions.get(mission.id);
+    expect(Date.parse(waiting.next_wake_at ?? '') - Date.now()).toBeGreaterThan(25 * 60_000);
+    expect(await helpFor(mission.id)).toHaveLength(1);
+  });
+
   it('a work task its agent fails blocks the item and asks the conductor, instead of handing it back', async () => {
     const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
     const agents = new ScriptedAgents(ctx.town, ({ kind }) =>

@@ -19,18 +19,18 @@ import {
 } from '@tinytown/core';
 import { agentFromHash, type FlatHash, flatToHash } from './codec.js';
 import type { StoreContext } from './context.js';
-import { redisCall } from './errors.js';
+import { redisCall, requireLimit } from './errors.js';
 import { sharedRead } from './shared-read.js';
 
 export interface RegisterAgentInput {
   name: string;
   cli: string;
-  role?: string | null;
-  nickname?: string | null;
+  role?: string | null | undefined;
+  nickname?: string | null | undefined;
   /** Parent agent: any reference (name, UUID, nickname…). */
-  parent?: string | null;
-  spawnMode?: SpawnMode;
-  agentType?: AgentType;
+  parent?: string | null | undefined;
+  spawnMode?: SpawnMode | undefined;
+  agentType?: AgentType | undefined;
 }
 
 /** An agent with the lengths of its queues and the task in hand, as listings show it. */
@@ -298,7 +298,7 @@ export class Agents {
   }
 
   /** Removes stopped and errored agents (or all of them) with their queues; returns their names. */
-  async prune(options: { all?: boolean } = {}): Promise<string[]> {
+  async prune(options: { all?: boolean | undefined } = {}): Promise<string[]> {
     return (await this.ctx.run('pruneAgents', { all: options.all === true })) as string[];
   }
 
@@ -347,6 +347,7 @@ export class Agents {
 
   /** The agent's recent activity lines, newest first. */
   async activity(ref: string, limit = 10): Promise<string[]> {
+    requireLimit(limit);
     const agent = await this.resolve(ref);
     return redisCall(this.ctx.redis.lrange(this.ctx.keys.activity(agent.id), 0, limit - 1));
   }

@@ -18,13 +18,15 @@ export class Backlog {
   ) {}
 
   /** Creates a pending task at the end of the backlog. */
-  async add(description: string, options: { tags?: string[] | string } = {}): Promise<Task> {
+  async add(description: string, options: { tags?: string[] | string | undefined } = {}): Promise<Task> {
     const [task] = await this.addMany([{ description, ...options }]);
     return task!;
   }
 
   /** Creates many pending tasks at the end of the backlog, in order, in one step. */
-  async addMany(items: readonly { description: string; tags?: string[] | string }[]): Promise<Task[]> {
+  async addMany(
+    items: readonly { description: string; tags?: string[] | string | undefined }[],
+  ): Promise<Task[]> {
     const drafts = items.map((item) => draftTask(item.description, item));
     if (drafts.length === 0) return [];
     const stored = (await this.ctx.run('addToBacklog', { tasks: drafts })) as string[][];

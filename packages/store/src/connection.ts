@@ -6,32 +6,32 @@ export const MIN_REDIS_VERSION = [7, 0] as const;
 
 export interface ConnectionOptions {
   /** How many times a command is retried while the connection is being re-established. */
-  maxRetriesPerRequest?: number | null;
+  maxRetriesPerRequest?: number | null | undefined;
   /** Milliseconds a command may wait for a reply before failing (off by default). */
-  commandTimeoutMs?: number;
-  connectTimeoutMs?: number;
+  commandTimeoutMs?: number | undefined;
+  connectTimeoutMs?: number | undefined;
   /** Name reported in CLIENT LIST, to tell townhall, workers and agents apart. */
-  connectionName?: string;
+  connectionName?: string | undefined;
   /**
    * Hears connection errors (refused, reset, auth) as they happen. Commands still fail or wait on their
    * own; without a listener ioredis would print every reconnect attempt as an unhandled error.
    */
-  onConnectionError?: (error: Error) => void;
+  onConnectionError?: ((error: Error) => void) | undefined;
   /**
    * Hears an established connection drop, once per outage, with the reason. Commands meanwhile wait for
    * the reconnect (up to `maxRetriesPerRequest` attempts), so without this a long-running process is
    * silent about an outage until its commands start failing.
    */
-  onConnectionLost?: (reason: string) => void;
+  onConnectionLost?: ((reason: string) => void) | undefined;
   /** Hears the connection come back after `onConnectionLost`, with how long it was down. */
-  onConnectionRestored?: (downMs: number) => void;
+  onConnectionRestored?: ((downMs: number) => void) | undefined;
   /**
    * Once a reconnect attempt has failed, commands fail at once (`REDIS_UNAVAILABLE`) instead of waiting
    * through `maxRetriesPerRequest` more attempts (seconds each once the back-off has grown), until the
    * connection is back. For servers: a caller gets its 503 now. A blip that the first reconnect mends
    * still only delays commands.
    */
-  failFastWhileDown?: boolean;
+  failFastWhileDown?: boolean | undefined;
 }
 
 /**

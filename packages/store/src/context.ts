@@ -12,6 +12,9 @@ export interface StoreSettings {
   historyMax: number;
 }
 
+/** The settings to change: each one left out, or given as `undefined`, keeps its default. */
+export type StoreSettingsInput = { [K in keyof StoreSettings]?: StoreSettings[K] | undefined };
+
 export const DEFAULT_SETTINGS: StoreSettings = { leaseMs: 30_000, spawnGraceMs: 60_000, historyMax: 500 };
 
 /** A small pool of connections for blocking reads, so one waiting reader never stalls the others. */

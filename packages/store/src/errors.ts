@@ -81,3 +81,14 @@ export async function redisCall<T>(promise: Promise<T>): Promise<T> {
     throw toStoreError(error);
   }
 }
+
+/** A count of things to read: a whole number of at least 1, or INVALID_INPUT naming the field. */
+export function requireLimit(limit: number, field = 'limit'): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new TinytownError('INVALID_INPUT', `${field}: must be a whole number of at least 1`, {
+      field,
+      value: limit,
+    });
+  }
+  return limit;
+}

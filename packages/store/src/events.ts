@@ -2,14 +2,14 @@ import { parseId, TinytownError, type TownEvent } from '@tinytown/core';
 import type { Agents } from './agents.js';
 import { eventFromEntry } from './codec.js';
 import type { StoreContext } from './context.js';
-import { redisCall } from './errors.js';
+import { redisCall, requireLimit } from './errors.js';
 
 type StreamEntry = [string, string[]];
 
 /** Where events come from: the town (neither), one agent, or one mission. */
 export interface EventSource {
-  agent?: string;
-  mission?: string;
+  agent?: string | undefined;
+  mission?: string | undefined;
 }
 
 /** Entries read per step when only some of them are wanted. */
@@ -25,8 +25,8 @@ export class Events {
    * The newest events, newest first: the town's, or with `agent` that agent's stream, or with `mission`
    * that mission's activity (read from the town stream, which keeps the last 1,000 or so events).
    */
-  async recent(options: { limit?: number } & EventSource = {}): Promise<TownEvent[]> {
-    const limit = options.limit ?? 20;
+  async recent(options: { limit?: number | undefined } & EventSource = {}): Promise<TownEvent[]> {
+    const limit = requireLimit(options.limit ?? 20);
     const { key, accepts } = await this.source(options);
     const found: TownEvent[] = [];
     let end = '+';
@@ -52,7 +52,11 @@ export class Events {
    * (default: now). Stops when `signal` aborts.
    */
   async *follow(
-    options: EventSource & { after?: string; signal?: AbortSignal; blockMs?: number } = {},
+    options: EventSource & {
+      after?: string | undefined;
+      signal?: AbortSignal | undefined;
+      blockMs?: number | undefined;
+    } = {},
   ): AsyncGenerator<TownEvent> {
     const { key, accepts } = await this.source(options);
     let cursor = options.after ?? '$';

@@ -19,7 +19,12 @@ export {
   parseRedisVersion,
   redactRedisUrl,
 } from './connection.js';
-export { DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
+export {
+  DEFAULT_SETTINGS,
+  StoreContext,
+  type StoreSettings,
+  type StoreSettingsInput,
+} from './context.js';
 export { redisCall, toStoreError } from './errors.js';
 export { type EventSource, Events } from './events.js';
 export { type TownKeys, townKeys } from './keys.js';

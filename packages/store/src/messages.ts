@@ -9,17 +9,17 @@ import {
 import { type Address, type Agents, CONDUCTOR_ADDRESS } from './agents.js';
 import { decodeMessage } from './codec.js';
 import type { StoreContext } from './context.js';
-import { redisCall } from './errors.js';
+import { redisCall, requireLimit } from './errors.js';
 import { newMessage } from './message-factory.js';
 import { requireText } from './tasks.js';
 
 export interface SendInput {
   to: string;
   text: string;
-  kind?: MessageKind;
-  urgent?: boolean;
+  kind?: MessageKind | undefined;
+  urgent?: boolean | undefined;
   /** Sender: an agent reference, an agent UUID, or `conductor`/`supervisor`. Defaults to the conductor. */
-  from?: string;
+  from?: string | undefined;
 }
 
 export interface SendResult {
@@ -86,6 +86,7 @@ export class Messages {
 
   /** Reads an inbox without taking anything. */
   async peek(agentRef: string, limit = 100): Promise<InboxView> {
+    requireLimit(limit);
     const agent = await this.agents.resolveAddress(agentRef);
     const { keys, redis } = this.ctx;
     const replies =
@@ -148,7 +149,7 @@ export class Messages {
 
   /** Recent messages across the town, newest first. */
   async history(limit = 30): Promise<Message[]> {
-    const raw = await redisCall(this.ctx.redis.lrange(this.ctx.keys.history, 0, Math.max(0, limit - 1)));
+    const raw = await redisCall(this.ctx.redis.lrange(this.ctx.keys.history, 0, requireLimit(limit) - 1));
     return raw.map(decodeMessage).filter((message): message is Message => message !== undefined);
   }
 

@@ -107,7 +107,9 @@ export class Recovery {
    * Work held by stopped agents. Without a destination it only lists (nothing changes); with
    * `toBacklog` tasks go back to the backlog, with `to` everything goes to that agent.
    */
-  async reclaim(options: { toBacklog?: boolean; to?: string; from?: string } = {}): Promise<ReclaimResult> {
+  async reclaim(
+    options: { toBacklog?: boolean | undefined; to?: string | undefined; from?: string | undefined } = {},
+  ): Promise<ReclaimResult> {
     if (options.toBacklog && options.to) {
       throw new TinytownError('INVALID_INPUT', 'to: choose either the backlog or an agent, not both', {
         field: 'to',

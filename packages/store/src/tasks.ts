@@ -33,7 +33,7 @@ export interface AssignResult {
  */
 export interface ActingAgent {
   /** The agent's id or name. */
-  by?: string;
+  by?: string | undefined;
 }
 
 /** A script's reply holding a task hash (HGETALL form) as a Task. */
@@ -50,7 +50,7 @@ export function requireText(value: string | undefined, field: string): string {
 
 export function draftTask(
   description: string,
-  options: { tags?: string[] | string; parentId?: string | null } = {},
+  options: { tags?: string[] | string | undefined; parentId?: string | null | undefined } = {},
 ) {
   return {
     id: newId(),
@@ -71,7 +71,7 @@ export class Tasks {
   async assign(
     agentRef: string,
     description: string,
-    options: { tags?: string[] | string; parentId?: string | null } = {},
+    options: { tags?: string[] | string | undefined; parentId?: string | null | undefined } = {},
   ): Promise<AssignResult> {
     const draft = draftTask(description, options);
     return this.agents.addressed(agentRef, async (agent) => {
@@ -120,7 +120,7 @@ export class Tasks {
   }
 
   /** Tasks filtered by state and/or assignee (any agent reference), oldest first. */
-  async list(filter: { state?: TaskState; agent?: string } = {}): Promise<Task[]> {
+  async list(filter: { state?: TaskState | undefined; agent?: string | undefined } = {}): Promise<Task[]> {
     const { keys, redis } = this.ctx;
     let ids: string[];
     if (filter.agent !== undefined) {

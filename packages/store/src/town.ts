@@ -4,7 +4,13 @@ import { Agents } from './agents.js';
 import { Backlog } from './backlog.js';
 import { coalesceWritesPerTurn, UNCOALESCED, type WriteCoalescing } from './coalesced-writes.js';
 import { type ConnectionOptions, connectRedis, redactRedisUrl } from './connection.js';
-import { BlockingPool, DEFAULT_SETTINGS, StoreContext, type StoreSettings } from './context.js';
+import {
+  BlockingPool,
+  DEFAULT_SETTINGS,
+  StoreContext,
+  type StoreSettings,
+  type StoreSettingsInput,
+} from './context.js';
 import { redisCall } from './errors.js';
 import { Events } from './events.js';
 import { townKeys } from './keys.js';
@@ -20,7 +26,7 @@ export interface ConnectTownOptions extends ConnectionOptions {
   url: string;
   /** The town's name (1-64 of letters, digits, `.`, `_`, `-`). */
   town: string;
-  settings?: Partial<StoreSettings>;
+  settings?: StoreSettingsInput | undefined;
 }
 
 /**
@@ -40,6 +46,8 @@ export class Town {
   private constructor(
     private readonly ctx: StoreContext,
     readonly redisUrl: string,
+    /** Whether `close()` quits the connection: a `Town.over` caller keeps owning theirs. */
+    private readonly ownsConnection: boolean,
   ) {
     this.agents = new Agents(ctx);
     this.tasks = new Tasks(ctx, this.agents);
@@ -54,27 +62,35 @@ export class Town {
   static async connect(options: ConnectTownOptions): Promise<Town> {
     validateName(options.town, 'town');
     const redis = await connectRedis(options.url, options);
-    return Town.build(redis, options.town, options.url, options.settings, coalesceWritesPerTurn(redis));
+    return Town.build(redis, options.town, options.url, options.settings, coalesceWritesPerTurn(redis), true);
   }
 
-  /** A Town over a connection the caller already holds (the caller keeps owning it). */
-  static over(redis: Redis, town: string, url = '', settings: Partial<StoreSettings> = {}): Town {
-    return Town.build(redis, town, url, settings, UNCOALESCED);
+  /**
+   * A Town over a connection the caller already holds. The caller keeps owning it: `close()` releases
+   * only what the Town opened itself and leaves that connection open.
+   */
+  static over(redis: Redis, town: string, url = '', settings: StoreSettingsInput = {}): Town {
+    return Town.build(redis, town, url, settings, UNCOALESCED, false);
   }
 
   private static build(
     redis: Redis,
     town: string,
     url: string,
-    settings: Partial<StoreSettings> | undefined,
+    settings: StoreSettingsInput | undefined,
     writes: WriteCoalescing,
+    ownsConnection: boolean,
   ): Town {
     defineScripts(redis);
-    const ctx = new StoreContext(town, townKeys(town), redis, writes, new BlockingPool(redis), {
-      ...DEFAULT_SETTINGS,
-      ...settings,
-    });
-    return new Town(ctx, url);
+    const ctx = new StoreContext(
+      town,
+      townKeys(town),
+      redis,
+      writes,
+      new BlockingPool(redis),
+      withDefaults(settings),
+    );
+    return new Town(ctx, url, ownsConnection);
   }
 
   get name(): string {
@@ -91,7 +107,7 @@ export class Town {
   }
 
   /** Deletes the town's data through its indexes: everything, or only agents and their queues. */
-  async reset(options: { agentsOnly?: boolean } = {}): Promise<number> {
+  async reset(options: { agentsOnly?: boolean | undefined } = {}): Promise<number> {
     const missionKeys = options.agentsOnly === true ? 0 : await this.missions.reset();
     const coreKeys = (await this.ctx.run('resetTown', {
       agents_only: options.agentsOnly === true,
@@ -112,6 +128,14 @@ export class Town {
     this.ctx.blocking.close();
     // Queued ahead of QUIT on the same connection, so it is not lost.
     this.agents.sendPendingRosterMove();
+    if (!this.ownsConnection) return;
     await redisCall(this.ctx.redis.quit()).catch(() => this.ctx.redis.disconnect());
   }
+}
+
+/** Each setting left out, or given as `undefined`, takes its default (a spread would copy the undefined). */
+function withDefaults(settings: StoreSettingsInput = {}): StoreSettings {
+  const pick = <K extends keyof StoreSettings>(key: K): StoreSettings[K] =>
+    settings[key] ?? DEFAULT_SETTINGS[key];
+  return { leaseMs: pick('leaseMs'), spawnGraceMs: pick('spawnGraceMs'), historyMax: pick('historyMax') };
 }

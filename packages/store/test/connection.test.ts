@@ -1,6 +1,13 @@
 import { startTestRedis } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
-import { parseRedisUrl, parseRedisVersion, redactRedisUrl, Town } from '../src/index.js';
+import {
+  DEFAULT_SETTINGS,
+  openRedis,
+  parseRedisUrl,
+  parseRedisVersion,
+  redactRedisUrl,
+  Town,
+} from '../src/index.js';
 
 describe('connections', () => {
   it('accepts a password containing @:/%# when it is percent-encoded', async () => {
@@ -116,6 +123,36 @@ describe('connections', () => {
     ).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(heard).toEqual([]);
+  });
+
+  it('Town.over leaves the connection it was given open when the Town closes', async () => {
+    const redis = await startTestRedis();
+    const connection = openRedis(redis.url);
+    try {
+      const town = Town.over(connection, 'borrowed');
+      await town.agents.register({ name: 'a', cli: 'claude' });
+      await town.close();
+      expect(await connection.ping()).toBe('PONG');
+      expect(await Town.over(connection, 'borrowed').agents.list()).toHaveLength(1);
+    } finally {
+      connection.disconnect();
+      await redis.stop();
+    }
+  });
+
+  it('a setting given as undefined takes its default', async () => {
+    const redis = await startTestRedis();
+    try {
+      // What `{ leaseMs: options.leaseMs }` passes when the option is unset.
+      const settings = { leaseMs: undefined, spawnGraceMs: undefined, historyMax: undefined };
+      const town = await Town.connect({ url: redis.url, town: 'defaults', settings });
+      expect(town.settings).toEqual(DEFAULT_SETTINGS);
+      await town.agents.register({ name: 'a', cli: 'claude' });
+      await town.messages.send({ to: 'a', text: 'hello' });
+      await town.close();
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('reports an unreachable server as REDIS_UNAVAILABLE, naming it and the socket’s reason', async () => {

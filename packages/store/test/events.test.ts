@@ -73,4 +73,28 @@ describe('events of one mission', () => {
     const bad = await town.events.recent({ mission: 'not-an-id' }).catch((e: unknown) => e);
     expect(isTinytownError(bad, 'INVALID_ID')).toBe(true);
   });
+
+  it('refuses a limit that is not a whole number of at least 1, as INVALID_INPUT', async () => {
+    const { town } = ctx;
+    await town.agents.register({ name: 'reader', cli: 'claude' });
+    await town.messages.send({ to: 'reader', text: 'one' });
+    await town.messages.send({ to: 'reader', text: 'two' });
+    const reads = [
+      (limit: number) => town.events.recent({ limit }),
+      (limit: number) => town.messages.peek('reader', limit),
+      (limit: number) => town.messages.history(limit),
+      (limit: number) => town.agents.activity('reader', limit),
+    ];
+    for (const read of reads) {
+      for (const limit of [0, -1, 2.5, Number.NaN]) {
+        await expect(read(limit)).rejects.toMatchObject({
+          code: 'INVALID_INPUT',
+          details: { field: 'limit' },
+        });
+      }
+    }
+    expect(await town.events.recent({ limit: 1 })).toHaveLength(1);
+    expect((await town.messages.peek('reader', 1)).messages).toHaveLength(1);
+    expect(await town.messages.history(1)).toHaveLength(1);
+  });
 });

@@ -24,6 +24,45 @@ describe('agents', () => {
     expect(listed.map((agent) => agent.name)).toEqual(['lead', 'helper']);
   });
 
+  it('an optional field given as undefined is as if left out', async () => {
+    const { town } = ctx;
+    const agent = await town.agents.register({
+      name: 'plain',
+      cli: 'claude',
+      role: undefined,
+      nickname: undefined,
+      parent: undefined,
+      spawnMode: undefined,
+      agentType: undefined,
+    });
+    expect(agent).toMatchObject({
+      role_id: null,
+      parent_agent_id: null,
+      spawn_mode: 'fresh',
+      agent_type: 'worker',
+    });
+    const { task } = await town.tasks.assign('plain', 'work', { tags: undefined, parentId: undefined });
+    expect(task).toMatchObject({ tags: [], assigned_to: agent.id });
+    expect((await town.backlog.add('later', { tags: undefined })).tags).toEqual([]);
+    const sent = await town.messages.send({
+      to: 'plain',
+      text: 'hi',
+      kind: undefined,
+      urgent: undefined,
+      from: undefined,
+    });
+    expect(sent.message).toMatchObject({ from: CONDUCTOR_ID, priority: 'normal' });
+    expect(await town.tasks.list({ state: undefined, agent: undefined })).toHaveLength(2);
+    expect(await town.events.recent({ limit: undefined, agent: undefined, mission: undefined })).not.toEqual(
+      [],
+    );
+    expect(
+      (await town.recovery.reclaim({ to: undefined, toBacklog: undefined, from: undefined })).destination,
+    ).toEqual({ kind: 'listed' });
+    await town.tasks.start(task.id, { by: undefined });
+    expect((await town.tasks.complete(task.id, undefined, { by: undefined })).state).toBe('completed');
+  });
+
   it('walks the lifecycle: interrupt, resume, close, kill, restart, prune — with events', async () => {
     const { town } = ctx;
     const agent = await town.agents.register({ name: 'cycler', cli: 'claude' });

@@ -1,14 +1,13 @@
 import { type ObjectiveRef, TinytownError } from '@tinytown/core';
+import type { RepoRef } from '../forge/forge.js';
 
 const ISSUE_REF = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/;
 const ISSUE_URL = /^https?:\/\/[^/]+\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/issues\/(\d+)\/?$/;
 const SHORT_ISSUE = /^#?(\d+)$/;
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
-export interface RepoRef {
-  owner: string;
-  repo: string;
-}
+// The forge's own: one RepoRef in the package, so the declarations name it once.
+export type { RepoRef } from '../forge/forge.js';
 
 /** Whether an objective is typed as `#12` or `12` and so needs a default repository. */
 export function needsDefaultRepo(text: string): boolean {

@@ -1,4 +1,4 @@
-import { isTinytownError, newId } from '@tinytown/core';
+import { isTinytownError, newId, parseId } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import type { Forge } from '../forge/forge.js';
 import type { AgentPool } from './draft.js';
@@ -7,31 +7,33 @@ import type { WatchEngineOptions } from './watch-engine.js';
 
 export interface DispatcherOptions {
   town: Town;
-  forge?: Forge | null;
+  forge?: Forge | null | undefined;
   /** Identifies this replica (heartbeats, logs). */
-  id?: string;
+  id?: string | undefined;
   /** Pause between passes. Default 5 s. */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** How long a mission lease lasts without renewal. Default 30 s; renewed every third of it. */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
   /** Missions ticked at once within one pass. Default 8. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** At most this many due missions per pass. Default 500. */
-  batch?: number;
+  batch?: number | undefined;
   /**
-   * Only this mission (its id), ticked on every pass whether it is due or not: to follow one mission
-   * closely, or to drive a single mission from a script. Other missions are left to other workers.
+   * Only this mission (its full id; one that is no UUID is refused with INVALID_ID when the dispatcher is
+   * built), ticked on every pass whether it is due or not: to follow one mission closely, or to drive a
+   * single mission from a script. Other missions are left to other workers.
    */
-  mission?: string;
+  mission?: string | undefined;
   /** How soon a mission with work in flight looks again. Default: the interval. */
-  pollMs?: number;
-  help?: Partial<HelpPolicy>;
-  watch?: WatchEngineOptions;
+  pollMs?: number | undefined;
+  /** Each field left out, or `undefined`, keeps its default (`DEFAULT_HELP_POLICY`). */
+  help?: { [K in keyof HelpPolicy]?: HelpPolicy[K] | undefined } | undefined;
+  watch?: WatchEngineOptions | undefined;
   /** Run the agent lease reaper (`recovery.recover()`) each pass. Default true. */
-  reap?: boolean;
-  now?: () => Date;
-  onTick?: (result: DispatcherPassResult) => void;
-  onError?: (error: unknown, missionId: string | null) => void;
+  reap?: boolean | undefined;
+  now?: (() => Date) | undefined;
+  onTick?: ((result: DispatcherPassResult) => void) | undefined;
+  onError?: ((error: unknown, missionId: string | null) => void) | undefined;
 }
 
 export interface DispatcherPassResult {
@@ -88,6 +90,7 @@ export class Dispatcher {
   private loop: Promise<void> | null = null;
   private current: Promise<DispatcherPassResult> | null = null;
   private killed = false;
+  private readonly mission: string | undefined;
   lastPassAt: number | null = null;
   passes = 0;
 
@@ -97,6 +100,8 @@ export class Dispatcher {
     this.id = options.id ?? `dispatcher-${newId().slice(0, 8)}`;
     this.intervalMs = options.intervalMs ?? 5_000;
     this.leaseMs = options.leaseMs ?? 30_000;
+    // Refused here, not on every pass: a mission id that is no UUID can never be ticked.
+    this.mission = options.mission === undefined ? undefined : parseId(options.mission, 'mission');
   }
 
   /** Mission leases this replica holds right now. */
@@ -128,8 +133,8 @@ export class Dispatcher {
       }
     }
     const due =
-      this.options.mission !== undefined
-        ? [this.options.mission]
+      this.mission !== undefined
+        ? [this.mission]
         : shuffle(await this.town.missions.due(startedAt.getTime(), this.options.batch ?? 500));
     result.due = due.length;
     if (due.length > 0) {

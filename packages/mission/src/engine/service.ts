@@ -32,12 +32,12 @@ import { loadAgentPool, loadDraft } from './tick.js';
 export interface MissionServiceOptions {
   town: Town;
   /** Reads issue objectives; a mission of design docs needs none (an issue objective then fails). */
-  forge?: Forge | null;
+  forge?: Forge | null | undefined;
   /** Doc objectives are read from inside this directory only. */
   townRoot: string;
   /** Lease an operator action holds while it writes (it takes the lease from a running tick). */
-  leaseMs?: number;
-  now?: () => Date;
+  leaseMs?: number | undefined;
+  now?: (() => Date) | undefined;
 }
 
 /** Typed for callers; checked again at run time, so a JavaScript caller's mistakes get the same errors. */
@@ -78,9 +78,12 @@ export interface MissionActionResult {
   new_state: MissionState;
 }
 
+/** Typed for callers; checked again at run time, so a JavaScript caller's mistakes get the same errors. */
 export interface UpdateWorkItemInput {
-  status?: unknown;
-  artifacts?: unknown;
+  /** `done` goes through the submission protocol; `assigned` is refused (redirect with a note). */
+  status?: WorkStatus | undefined;
+  /** References to add (PR URLs, commits): up to 100 non-empty strings. */
+  artifacts?: readonly string[] | undefined;
 }
 
 export interface UpdateWorkItemResult {
@@ -463,7 +466,7 @@ export class MissionService {
   }
 
   /** Postpones a watch's next check by `durationSecs` (at least 60). */
-  async snoozeWatch(id: string, watchId: string, durationSecs: unknown): Promise<WatchItem> {
+  async snoozeWatch(id: string, watchId: string, durationSecs: number): Promise<WatchItem> {
     const wid = parseId(watchId, 'watch_id');
     const secs = validateSnoozeSecs(typeof durationSecs === 'number' ? durationSecs : Number.NaN);
     let snoozed: WatchItem | undefined;
@@ -495,7 +498,7 @@ export class MissionService {
   }
 
   /** Queues an operator note for the next tick (`resume…`, `pause…`, `redirect <item> to <agent>`, text). */
-  async addNote(id: string, input: { body: unknown; sender?: unknown }): Promise<MissionNote> {
+  async addNote(id: string, input: { body: string; sender?: string | undefined }): Promise<MissionNote> {
     const missionId = parseId(id, 'mission_id');
     if (typeof input.body !== 'string' || input.body.trim() === '')
       throw invalid('body', 'must not be empty');

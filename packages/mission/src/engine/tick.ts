@@ -38,7 +38,7 @@ export interface TickOptions {
   now?: Date;
   /** How soon a mission with tasks in flight (or ready work) looks again. */
   pollMs?: number;
-  help?: Partial<HelpPolicy>;
+  help?: { [K in keyof HelpPolicy]?: HelpPolicy[K] | undefined } | undefined;
   watch?: WatchEngineOptions;
 }
 
@@ -249,7 +249,12 @@ export async function tickMission(
   options: TickOptions = {},
 ): Promise<MissionTickResult> {
   const now = options.now ?? new Date();
-  const help: HelpPolicy = { ...DEFAULT_HELP_POLICY, ...options.help };
+  // Each field left out or undefined takes its default (a spread would copy the undefined: NaN waits).
+  const help: HelpPolicy = {
+    repeatBaseMs: options.help?.repeatBaseMs ?? DEFAULT_HELP_POLICY.repeatBaseMs,
+    backoffCap: options.help?.backoffCap ?? DEFAULT_HELP_POLICY.backoffCap,
+    stuckMs: options.help?.stuckMs ?? DEFAULT_HELP_POLICY.stuckMs,
+  };
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const result: MissionTickResult = {
     missionId,

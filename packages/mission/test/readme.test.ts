@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+
+/** A consumer's strict settings (exact optional properties included), with the package's own .d.ts checked. */
+const strictest: ts.CompilerOptions = {
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  noImplicitOverride: true,
+  skipLibCheck: false,
+  noEmit: true,
+  target: ts.ScriptTarget.ES2022,
+  lib: ['lib.es2023.d.ts'],
+  types: ['node'],
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+};
+
+/**
+ * Type-checks `source` as a file of a project that installed the package: the file is virtual but placed
+ * in this package, so the package's name resolves through package.json `exports` to the built declarations.
+ */
+function diagnostics(source: string): string[] {
+  const path = `${packageDir}test/consumer.mts`;
+  const host = ts.createCompilerHost(strictest);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.fileExists = (name) => name === path || fileExists(name);
+  host.readFile = (name) => (name === path ? source : readFile(name));
+  host.getSourceFile = (name, version, ...rest) =>
+    name === path ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest);
+  const program = ts.createProgram([path], strictest, host);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+}
+
+describe('the README, as a consumer with strict settings compiles it against the built package', () => {
+  it('compiles every example', () => {
+    expect(examples.length).toBeGreaterThan(0);
+    for (const example of examples) expect(diagnostics(example)).toEqual([]);
+  });
+
+  it('optional options take undefined (a value passed through) with exactOptionalPropertyTypes', () => {
+    const source = `import { Dispatcher, type Forge, MissionService } from '@tinytown/mission';
+import type { Town } from '@tinytown/store';
+export function build(town: Town, forge: Forge | undefined, env: Record<string, string | undefined>) {
+  const stuckMs = env.STUCK_MS === undefined ? undefined : Number(env.STUCK_MS);
+  const missions = new MissionService({ town, forge, townRoot: '.', leaseMs: undefined });
+  const dispatcher = new Dispatcher({
+    town,
+    forge,
+    mission: env.MISSION_ID,
+    intervalMs: undefined,
+    help: { stuckMs },
+    onError: undefined,
+  });
+  return { missions, dispatcher };
+}
+`;
+    expect(diagnostics(source)).toEqual([]);
+  });
+
+  it('the service takes typed input: a misspelt status, a text snooze or a note without a body fails to compile', () => {
+    const source = `import type { MissionService } from '@tinytown/mission';
+export async function misuse(missions: MissionService, id: string, item: string, watch: string) {
+  // @ts-expect-error not a work item status
+  await missions.updateWorkItem(id, item, { status: 'finished' });
+  // @ts-expect-error artifacts are a list
+  await missions.updateWorkItem(id, item, { artifacts: 'https://example.com/pr/1' });
+  // @ts-expect-error seconds are a number
+  await missions.snoozeWatch(id, watch, '120');
+  // @ts-expect-error a note has a body
+  await missions.addNote(id, { sender: 'ops' });
+  await missions.updateWorkItem(id, item, { status: 'done', artifacts: ['https://example.com/pr/1'] });
+  await missions.snoozeWatch(id, watch, 120);
+  await missions.addNote(id, { body: 'pause for the freeze', sender: undefined });
+}
+`;
+    expect(diagnostics(source)).toEqual([]);
+  });
+
+  it('the declarations name each type once: none is a renamed duplicate a consumer cannot import', () => {
+    const declarations = readFileSync(new URL('../dist/index.d.ts', import.meta.url), 'utf8');
+    expect(declarations.match(/\b\w+\$\d+\b/g) ?? []).toEqual([]);
+  });
+});
