@@ -17,13 +17,40 @@ export type ProblemDetails = Partial<Omit<components['schemas']['ProblemDetails'
  */
 export type ProblemCode = components['schemas']['ProblemCode'];
 
+/**
+ * The SDK ships as ESM and as CommonJS, so an app whose dependencies load it both ways holds two copies of
+ * these classes. Each error records the brands of its class chain under a global symbol, and `instanceof`
+ * accepts an error made by either copy.
+ */
+const BRANDS = Symbol.for('@tinytown/client:error-brands');
+
 /** Base of every error the SDK throws, so one `instanceof` catches them all. */
 export class TinytownClientError extends Error {
+  /** What `instanceof` matches across copies of the SDK; each subclass has its own. */
+  static readonly brand: string = 'TinytownClientError';
   override name = 'TinytownClientError';
+
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    const brands: string[] = [];
+    for (let kind = new.target; kind !== TinytownClientError; kind = Object.getPrototypeOf(kind)) {
+      if (!brands.includes(kind.brand)) brands.push(kind.brand);
+    }
+    brands.push(TinytownClientError.brand);
+    Object.defineProperty(this, BRANDS, { value: brands });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    const brands: unknown = (value as { [BRANDS]?: unknown })[BRANDS];
+    return Array.isArray(brands) && brands.includes(this.brand);
+  }
 }
 
 /** The server answered with a non-2xx status. */
 export class TinytownApiError extends TinytownClientError {
+  static override readonly brand: string = 'TinytownApiError';
   override name = 'TinytownApiError';
   readonly status: number;
   /** The stable code from the problem document, or `HTTP_<status>` when the body had none. */
@@ -73,6 +100,7 @@ function parseRetryAfter(value: string | null): number | undefined {
  * error page served with 200. `body` holds the start of what came back.
  */
 export class TinytownResponseError extends TinytownClientError {
+  static override readonly brand: string = 'TinytownResponseError';
   override name = 'TinytownResponseError';
   constructor(
     readonly status: number,
@@ -89,6 +117,7 @@ export class TinytownResponseError extends TinytownClientError {
 
 /** The request never got an answer: connection refused, reset, DNS… */
 export class TinytownNetworkError extends TinytownClientError {
+  static override readonly brand: string = 'TinytownNetworkError';
   override name = 'TinytownNetworkError';
   constructor(
     readonly method: string,
@@ -101,6 +130,7 @@ export class TinytownNetworkError extends TinytownClientError {
 
 /** The request took longer than `timeoutMs`. */
 export class TinytownTimeoutError extends TinytownClientError {
+  static override readonly brand: string = 'TinytownTimeoutError';
   override name = 'TinytownTimeoutError';
   constructor(
     readonly method: string,

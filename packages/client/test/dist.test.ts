@@ -42,3 +42,37 @@ describe('the built package, loaded the way an installed one is', () => {
     });
   });
 });
+
+describe('errors from the other copy of the SDK', () => {
+  it('instanceof recognises an error the CommonJS copy made in the ESM copy, and the reverse', async () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const cjs = createRequire(process.cwd() + '/')('@tinytown/client');
+      const esm = await import('@tinytown/client');
+      const fromCjs = new cjs.TinytownTimeoutError('GET', '/v1/town', 10);
+      const fromEsm = new esm.TinytownNetworkError('GET', '/v1/town');
+      console.log(JSON.stringify({
+        twoCopies: cjs.TinytownClientError !== esm.TinytownClientError,
+        timeoutInEsm: fromCjs instanceof esm.TinytownTimeoutError,
+        clientInEsm: fromCjs instanceof esm.TinytownClientError,
+        networkInCjs: fromEsm instanceof cjs.TinytownNetworkError,
+        clientInCjs: fromEsm instanceof cjs.TinytownClientError,
+        timeoutIsNotNetwork: fromCjs instanceof esm.TinytownNetworkError,
+        plainErrorIsNot: new Error('x') instanceof esm.TinytownClientError,
+        lookalikeIsNot: { name: 'TinytownClientError' } instanceof esm.TinytownClientError,
+      }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageDir,
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      twoCopies: true,
+      timeoutInEsm: true,
+      clientInEsm: true,
+      networkInCjs: true,
+      clientInCjs: true,
+      timeoutIsNotNetwork: false,
+      plainErrorIsNot: false,
+      lookalikeIsNot: false,
+    });
+  });
+});
