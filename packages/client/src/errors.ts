@@ -24,6 +24,14 @@ export type ProblemCode = components['schemas']['ProblemCode'];
  */
 const BRANDS = Symbol.for('@tinytown/client:error-brands');
 
+/** An error of `kind` made by this copy of the SDK, or by another copy (which carries the brands). */
+function isErrorOfKind(kind: typeof TinytownClientError, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(kind, value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const brands: unknown = (value as { [BRANDS]?: unknown })[BRANDS];
+  return Array.isArray(brands) && brands.includes(kind.brand);
+}
+
 /** Base of every error the SDK throws, so one `instanceof` catches them all. */
 export class TinytownClientError extends Error {
   /** What `instanceof` matches across copies of the SDK; each subclass has its own. */
@@ -41,10 +49,8 @@ export class TinytownClientError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    if (typeof value !== 'object' || value === null) return false;
-    const brands: unknown = (value as { [BRANDS]?: unknown })[BRANDS];
-    return Array.isArray(brands) && brands.includes(this.brand);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of `instanceof`, often a subclass
+    return isErrorOfKind(this, value);
   }
 }
 
