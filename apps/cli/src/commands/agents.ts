@@ -373,6 +373,11 @@ export function registerAgentCommands(program: Command): void {
               }
               for (const line of agent.activity ?? [])
                 out.line(out.paint('dim', `     · ${truncate(line, 100)}`));
+              if (agent.last_round) {
+                out.line(`     last round: ${agent.last_round.file}`);
+                for (const line of agent.last_round.tail)
+                  out.line(out.paint('dim', `       │ ${truncate(line, 100)}`));
+              }
             }
             const t = doc.tasks;
             out.line(
