@@ -46,12 +46,19 @@ Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.`,
   registerConductorCommand(program);
   registerMissionCommands(program);
 
-  // Usage errors exit 2 with one line that names the help of the command that was mistyped.
+  // Usage errors exit 2 with one line that names the help of the command that was mistyped, keeping
+  // commander's guess at a typo (`(Did you mean status?)`, on a line of its own) on that line.
   const configure = (command: Command) => {
     command.exitOverride();
     const help = `${commandPath(command)} --help`;
     command.configureOutput({
-      outputError: (text, write) => write(`tt: ${text.trim().split('\n')[0]} (see ${help})\n`),
+      outputError: (text, write) => {
+        const [first, ...rest] = text.trim().split('\n');
+        const guess = rest.map((line) => /^\((Did you mean .*\?)\)$/.exec(line.trim())?.[1]).find(Boolean);
+        write(
+          `tt: ${first}${guess ? `; ${guess.charAt(0).toLowerCase()}${guess.slice(1)}` : ''} (see ${help})\n`,
+        );
+      },
     });
     for (const sub of command.commands) configure(sub);
   };

@@ -318,6 +318,22 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['assign', 'carol'], 2, /missing required argument .* \(see tt assign --help\)$/);
     await expectFailure(['task', 'complete'], 2, /\(see tt task complete --help\)$/);
     await expectFailure(['frobnicate'], 2, /unknown command 'frobnicate' \(see tt --help\)$/);
+    // A typo keeps commander's guess at what was meant, on the one line.
+    await expectFailure(
+      ['statsu'],
+      2,
+      /^tt: error: unknown command 'statsu'; did you mean status\? \(see tt --help\)$/,
+    );
+    await expectFailure(
+      ['status', '--deeep'],
+      2,
+      /^tt: error: unknown option '--deeep'; did you mean --deep\? \(see tt status --help\)$/,
+    );
+    await expectFailure(
+      ['task', 'shwo'],
+      2,
+      /^tt: error: unknown command 'shwo'; did you mean show\? \(see tt task --help\)$/,
+    );
     await expectFailure(['resume', 'carol'], 1, /cannot become idle/);
     await expectFailure(
       ['restart', 'carol'],
