@@ -57,6 +57,19 @@ describe('tt events --follow', () => {
   });
 });
 
+describe('tt events and tt history as text', () => {
+  it('name the task each line is about, as --json does', async () => {
+    const { task } = await t.json<{ task: { id: string } }>('backlog', 'add', 'which task was that?');
+    const short = task.id.slice(0, 8);
+    for (const args of [['events'], ['history']]) {
+      const { stdout } = await t.tt(...args);
+      expect(stdout, args.join(' ')).toMatch(
+        new RegExp(`\\[task_created\\] town \\(task ${short}\\) — Added to the backlog`),
+      );
+    }
+  });
+});
+
 describe('tt conductor', () => {
   it('starts the CLI with the briefing as its first prompt, as plain argv, never as an agent', async () => {
     await t.json('config', 'agent_clis.recorder', JSON.stringify({ command: cliCommand(RECORDER) }));

@@ -102,10 +102,15 @@ async function assignedTaskDescriptions(
   return new Map(tasks.map((task) => [task.id, task.description]));
 }
 
+/** One event as text: who, and which task and mission it is about (as listings print their ids). */
 function eventLine(event: TownEvent, names: Map<string, string>): string {
   const time = event.timestamp.slice(11, 19);
   const who = event.agent_id ? (names.get(event.agent_id) ?? event.agent_id.slice(0, 8)) : 'town';
-  return `${time} [${event.event_type}] ${who} — ${event.message}`;
+  const about = [
+    event.task_id ? `task ${event.task_id.slice(0, 8)}` : undefined,
+    event.mission_id ? `mission ${event.mission_id.slice(0, 8)}` : undefined,
+  ].filter((part) => part !== undefined);
+  return `${time} [${event.event_type}] ${who}${about.length > 0 ? ` (${about.join(', ')})` : ''} — ${event.message}`;
 }
 
 export function registerWorkCommands(program: Command): void {
