@@ -334,7 +334,10 @@ describe('every failure exits non-zero with one line on stderr', () => {
       2,
       /^tt: error: unknown command 'shwo'; did you mean show\? \(see tt task --help\)$/,
     );
-    await expectFailure(['resume', 'carol'], 1, /cannot become idle/);
+    // Resuming an agent that is not paused has nothing to do: it says so and succeeds.
+    const resumed = await t.tt('resume', 'carol');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/\[carol\] \(\w{4}\) was already (starting|idle|working)$/m);
     await expectFailure(
       ['restart', 'carol'],
       1,
@@ -404,6 +407,12 @@ describe('every failure exits non-zero with one line on stderr', () => {
     expect(more.some((line) => line.startsWith('  caused by: '))).toBe(true);
     // carol's loop is live: paused, it cannot take the tasks below into a round and finish them first.
     await t.json('interrupt', 'carol');
+    // Twice in a row: the second has nothing to do, and says so instead of failing.
+    expect(await t.json('interrupt', 'carol')).toMatchObject({
+      agent: { state: 'paused' },
+      previous_state: 'paused',
+    });
+    expect((await t.tt('interrupt', 'carol')).stdout).toMatch(/ was already paused$/m);
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));
@@ -414,7 +423,13 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await t.json('backlog', 'claim', late.id.slice(0, 8), 'carol');
     const carol = (await t.json<{ agents: Agent[] }>('list')).agents.find((agent) => agent.name === 'carol');
     await t.json('kill', 'carol');
-    await expectFailure(['interrupt', 'carol'], 1);
+    for (const command of ['interrupt', 'resume'])
+      await expectFailure(
+        [command, 'carol'],
+        1,
+        /^tt: error: Agent carol is stopped: 'tt restart carol' starts it again$/,
+      );
+    expect(await t.json('close', 'carol')).toMatchObject({ previous_state: 'stopped' });
     const asCarol = { ...t.env, TINYTOWN_AGENT_ID: carol?.id, TINYTOWN_AGENT_NAME: 'carol' };
     await expectFailure(['task', 'complete', late.id], 1, /^tt: error: Agent carol is stopped/, asCarol);
     await expectFailure(['task', 'fail', late.id], 1, /^tt: error: Agent carol is stopped/, asCarol);
