@@ -45,6 +45,13 @@ describe('--json output of every data command', () => {
       'backend',
     );
     isAgent(spawned.agent);
+    // With a role, the label (`Nickname [backend]`) would hide the name every command takes: it is shown.
+    expect((await t.tt('list')).stdout).toMatch(
+      new RegExp(
+        `^${spawned.agent.nickname} \\[backend\\] \\(alice, ${spawned.agent.id.slice(0, 4)}\\) `,
+        'm',
+      ),
+    );
     expect(spawned).toMatchObject({ pid: expect.any(Number), log: expect.any(String) });
     // Paused, the agent's loop keeps running but takes nothing from its inbox.
     const paused = await t.json<{ agent: Agent; previous_state: string }>('interrupt', 'alice');

@@ -8,6 +8,7 @@ import {
   agentStateLabel,
   categorizeMessage,
   displayLabel,
+  displayName,
   isTerminalAgentState,
   isTinytownError,
   type Message,
@@ -48,8 +49,14 @@ export function stateText(out: Output, agent: Pick<Agent, 'state'>): string {
   return out.paint(STATE_COLOUR[agent.state], agentStateLabel(agent.state));
 }
 
+/**
+ * An agent for people: its `Nickname [role]` label, and its name where the label hides it (the name is
+ * what every command takes and what task listings and events show).
+ */
 export function agentLine(out: Output, agent: Agent): string {
-  return `${out.paint('bold', displayLabel(agent))} (${agentShortId(agent)})`;
+  const label = displayLabel(agent);
+  const named = displayName(agent) === agent.name || label.endsWith(`[${agent.name}]`);
+  return `${out.paint('bold', label)} (${named ? '' : `${agent.name}, `}${agentShortId(agent)})`;
 }
 
 export interface InboxCounts {
