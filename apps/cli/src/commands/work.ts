@@ -35,7 +35,8 @@ const TASK_ICON: Record<TaskState, string> = {
   cancelled: '🚫',
 };
 
-async function assigneeNames(town: Town): Promise<Map<string, string>> {
+/** Agent ids to names (the conductor's too), for listings that name who holds what. */
+export async function assigneeNames(town: Town): Promise<Map<string, string>> {
   const names = new Map((await town.agents.list()).map((agent) => [agent.id, agent.name]));
   names.set(CONDUCTOR_ID, 'conductor');
   return names;
