@@ -148,6 +148,16 @@ describe('tt init', () => {
         'start',
       );
       const env = { ...t.env, TT_HOME: join(repo, '.home') };
+      // A refused init (bad name, unknown CLI) leaves nothing behind, not even the directory it was given.
+      for (const bad of [
+        ['--name', 'bad name'],
+        ['--cli', 'no-such-ai'],
+      ]) {
+        const where = join(repo, 'not-yet');
+        const refused = await runTt(['init', '--no-start', '--town', where, ...bad], { cwd: repo, env });
+        expect(refused.code, refused.stderr).toBe(1);
+        expect(existsSync(where)).toBe(false);
+      }
       const first = await runTt(['init', '--no-start', '--json'], { cwd: repo, env });
       expect(first.code).toBe(0);
       expect(JSON.parse(first.stdout)).toMatchObject({

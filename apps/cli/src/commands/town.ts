@@ -162,7 +162,6 @@ export function registerTownCommands(program: Command): void {
       .action(
         act(async (ctx, opts: { name?: string; cli?: string; force?: boolean; start: boolean }) => {
           const root = ctx.root;
-          mkdirSync(root, { recursive: true });
           const file = join(root, CONFIG_FILE_NAME);
           // Again over an existing town it keeps tinytown.toml and (re)starts what is missing, like
           // `git init`: the way back after `tt down`. Asking for another name or CLI needs --force.
@@ -187,6 +186,7 @@ export function registerTownCommands(program: Command): void {
             ? ctx.config.config.name
             : validateName(opts.name ?? deriveTownName(root), 'town');
           let defaultsFrom: string | null = null;
+          let template: string | undefined;
           if (!existing) {
             const machine = readMachineConfig();
             const cli = opts.cli ?? machine.default_cli ?? DEFAULT_INIT_CLI;
@@ -196,8 +196,11 @@ export function registerTownCommands(program: Command): void {
               machine.conductor_cli !== undefined ||
               Object.keys(machine.agent_clis).length > 0;
             if (applied) defaultsFrom = machineConfigFile();
-            writeFileSync(file, configTemplate(name, cli, machine));
+            template = configTemplate(name, cli, machine);
           }
+          // Only now that the name and the CLI are known to be good: a refused init leaves nothing behind.
+          mkdirSync(root, { recursive: true });
+          if (template !== undefined) writeFileSync(file, template);
           const gitignoreUpdated = ensureGitignore(root);
           mkdirSync(townPaths(root).logsDir, { recursive: true });
           const registered = registerTown({ name, path: root });
