@@ -363,6 +363,20 @@ describe('every failure exits non-zero with one line on stderr', () => {
     );
     await expectFailure(['inbox'], 2);
     await expectFailure(['task', 'current'], 1, /name an agent/);
+    // Under --json a wrong command line is the same JSON error object as any other failure.
+    for (const args of [
+      ['status', '--deeep', '--json'],
+      ['--json', 'statsu'],
+      ['assign', '--json'],
+    ]) {
+      const usage = await expectFailure(args, 2);
+      expect(JSON.parse(usage.stderr)).toEqual({
+        error: {
+          code: 'INVALID_INPUT',
+          message: expect.stringMatching(/\(see tt (status |assign )?--help\)$/),
+        },
+      });
+    }
     const json = await expectFailure(['assign', 'nobody', 'x', '--json'], 1);
     expect(JSON.parse(json.stderr)).toEqual({
       error: { code: 'AGENT_NOT_FOUND', message: expect.any(String) },
