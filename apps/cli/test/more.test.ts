@@ -241,7 +241,9 @@ describe('tt config --global', () => {
       const written = readFileSync(file, 'utf8');
       const broken = await tt('config', '--global', 'agent_clis.other', JSON.stringify({ cmd: 'x' }));
       expect(broken.code).toBe(1);
-      expect(broken.stderr).toMatch(/Cannot set agent_clis\.other: agent_clis\.other\.command: /);
+      expect(broken.stderr).toMatch(
+        /Cannot set agent_clis\.other to '\{"cmd":"x"\}': agent_clis\.other\.command: /,
+      );
       expect(readFileSync(file, 'utf8')).toBe(written);
       const shown = JSON.parse((await tt('config', '--global', '--json')).stdout);
       expect(shown).toEqual({
