@@ -474,6 +474,15 @@ describe('every failure exits non-zero with one line on stderr', () => {
       const noRedis = { ...t.env };
       delete noRedis.REDIS_URL;
       await expectFailure(['list'], 1, /Redis is not running.*tt up/, noRedis);
+      // tt stop still stops this machine's loops, and says it could not reach the town's record.
+      const offline = await createTown(undefined);
+      const stop = await runTt(['stop'], { cwd: offline.dir, env: offline.env }).finally(() =>
+        offline.cleanup(),
+      );
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(stop.stderr).toMatch(
+        /^The town's Redis is not running: only this machine's agent processes were stopped/,
+      );
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

@@ -129,8 +129,11 @@ const DEFAULT_INIT_CLI = 'claude';
  * Kills every active agent (their running rounds end and their work goes back to their queues) and
  * stops their loop processes on this machine. With Redis unreachable, only the local processes.
  */
-async function stopAllAgents(ctx: CliContext): Promise<{ agentsStopped: number; loops: number }> {
+async function stopAllAgents(
+  ctx: CliContext,
+): Promise<{ agentsStopped: number; loops: number; redisReached: boolean }> {
   let agentsStopped = 0;
+  let redisReached = true;
   try {
     const town = await ctx.town();
     for (const agent of await town.agents.list()) {
@@ -141,8 +144,9 @@ async function stopAllAgents(ctx: CliContext): Promise<{ agentsStopped: number; 
     }
   } catch (error) {
     if (!(error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE')) throw error;
+    redisReached = false;
   }
-  return { agentsStopped, loops: await stopAgentProcesses(ctx.config.root) };
+  return { agentsStopped, loops: await stopAgentProcesses(ctx.config.root), redisReached };
 }
 
 export function registerTownCommands(program: Command): void {
@@ -283,7 +287,12 @@ export function registerTownCommands(program: Command): void {
       .description('Stop every agent of the town now; Redis, townhall and the worker keep running')
       .action(
         act(async (ctx) => {
-          const { agentsStopped, loops } = await stopAllAgents(ctx);
+          const { agentsStopped, loops, redisReached } = await stopAllAgents(ctx);
+          // '0 agent(s)' would read as 'none were running', when the town's record could not be read.
+          if (!redisReached)
+            ctx.out.note(
+              `The town's Redis is not running: only this machine's agent processes were stopped (${loops}); the agents' states are as they were`,
+            );
           ctx.out.result({ agents_stopped: agentsStopped, processes_stopped: loops }, () =>
             ctx.out.line(`Stopped ${agentsStopped} agent(s) (${loops} local process(es))`),
           );
