@@ -435,6 +435,14 @@ describe('every failure exits non-zero with one line on stderr', () => {
     });
     expect((await t.tt('interrupt', 'carol')).stdout).toMatch(/ was already paused$/m);
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
+    // A backlog task is claimed or removed, not completed; the refusal says which commands do that.
+    await expectFailure(
+      ['task', 'complete', task.id.slice(0, 8)],
+      1,
+      new RegExp(
+        `^tt: error: Task ${task.id} is in the backlog: claim it first \\('tt backlog claim ${task.id.slice(0, 8)} <agent>'\\), or take it off`,
+      ),
+    );
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));
     await expectFailure(['task', 'complete', task.id], 1, /cannot become completed/);

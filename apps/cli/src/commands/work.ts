@@ -3,6 +3,7 @@ import {
   categorizeMessage,
   isActionable,
   isTerminalAgentState,
+  isTinytownError,
   type Message,
   type MessageKind,
   summarizeMessage,
@@ -54,6 +55,27 @@ async function waitingRecipientHint(town: Town, to: Address): Promise<string | u
     return `${to.name} is ${state}: it sees this after 'tt restart ${to.name}'`;
   }
   return undefined;
+}
+
+/**
+ * Runs `finish` (a task's completion). A backlog task is claimed or removed, not completed: that refusal
+ * says so, with the commands, instead of 'is pending and cannot become completed'.
+ */
+async function finishTask(town: Town, id: string, finish: () => Promise<Task>): Promise<Task> {
+  try {
+    return await finish();
+  } catch (error) {
+    if (!isTinytownError(error) || error.code !== 'INVALID_TRANSITION') throw error;
+    const task = await town.tasks.get(id).catch(() => undefined);
+    if (task?.state !== 'pending' || task.assigned_to) throw error;
+    const short = id.slice(0, 8);
+    throw new TinytownError(
+      'INVALID_TRANSITION',
+      `Task ${id} is in the backlog: claim it first ('tt backlog claim ${short} <agent>'), or take it off ('tt backlog remove ${short}')`,
+      { task: id, state: task.state },
+      { cause: error },
+    );
+  }
 }
 
 function taskLine(task: Task, names: Map<string, string>): string {
@@ -399,7 +421,8 @@ export function registerWorkCommands(program: Command): void {
       .action(
         act(async (ctx, ref: string, opts: { result?: string }) => {
           const town = await ctx.town();
-          const done = await town.tasks.complete(await town.tasks.resolveId(ref), opts.result, actingAgent());
+          const id = await town.tasks.resolveId(ref);
+          const done = await finishTask(town, id, () => town.tasks.complete(id, opts.result, actingAgent()));
           ctx.out.result({ task: done }, () =>
             ctx.out.line(`Task ${done.id} completed: ${truncate(done.result ?? '', 80)}`),
           );
