@@ -89,11 +89,13 @@ export function setConfigKey<T>(
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    // The issue's place, unless it is the key itself (already named at the start of the message).
+    const place = issue?.path.map(String).join('.') ?? '';
+    const where = place && place !== path.join('.') ? `${place}: ` : '';
     const hint = typed.unparsed ? `; ${typed.unparsed}` : '';
     throw new TinytownError(
       'CONFIG_INVALID',
-      `Cannot set ${key}: ${where}${issue?.message ?? 'invalid value'}${hint}`,
+      `Cannot set ${key} to '${value}': ${where}${issue?.message ?? 'invalid value'}${hint}`,
       { field: key },
     );
   }

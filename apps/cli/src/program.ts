@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { TinytownError } from '@tinytown/core';
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE } from './action.js';
 import { registerAgentCommands } from './commands/agents.js';
@@ -8,6 +9,7 @@ import { registerPlanCommands } from './commands/plan.js';
 import { registerTownCommands } from './commands/town.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerWorkCommands } from './commands/work.js';
+import type { GlobalOptions } from './context.js';
 import { Output } from './output.js';
 
 function version(): string {
@@ -46,12 +48,22 @@ Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.`,
   registerConductorCommand(program);
   registerMissionCommands(program);
 
-  // Usage errors exit 2 with one line that names the help of the command that was mistyped.
+  // Usage errors exit 2 with one line that names the help of the command that was mistyped, keeping
+  // commander's guess at a typo (`(Did you mean status?)`, on a line of its own) on that line. Under
+  // --json that line is the JSON error object, as for every other failure.
   const configure = (command: Command) => {
     command.exitOverride();
     const help = `${commandPath(command)} --help`;
     command.configureOutput({
-      outputError: (text, write) => write(`tt: ${text.trim().split('\n')[0]} (see ${help})\n`),
+      outputError: (text) => {
+        const [first = '', ...rest] = text.trim().split('\n');
+        const guess = rest.map((line) => /^\((Did you mean .*\?)\)$/.exec(line.trim())?.[1]).find(Boolean);
+        const message = `${first.replace(/^error: /, '')}${guess ? `; ${guess.charAt(0).toLowerCase()}${guess.slice(1)}` : ''} (see ${help})`;
+        const { json, verbose } = program.opts<GlobalOptions>();
+        new Output(json === true, verbose === true).error(
+          new TinytownError('INVALID_INPUT', message, { usage: true }),
+        );
+      },
     });
     for (const sub of command.commands) configure(sub);
   };

@@ -43,9 +43,19 @@ describe('setConfigKey', () => {
     );
   });
 
+  it('names the key and the value refused once, then why', () => {
+    expect(() => setConfigKey(file, TownConfig, 'agent.max_rounds', '5.5')).toThrow(
+      /^Cannot set agent\.max_rounds to '5\.5': (?!agent\.max_rounds)\S/,
+    );
+    // A problem elsewhere than the key itself still says where.
+    expect(() => setConfigKey(file, TownConfig, 'agent.nosuch', '1')).toThrow(
+      /^Cannot set agent\.nosuch to '1': agent: .*nosuch/,
+    );
+  });
+
   it('says why a table that is neither JSON nor TOML was refused, and leaves the file as it was', async () => {
     expect(() => setConfigKey(file, TownConfig, 'agent_clis.broken', '{ command: my-ai }')).toThrow(
-      /Cannot set agent_clis\.broken: .*; the value is neither JSON nor TOML/,
+      /Cannot set agent_clis\.broken to '\{ command: my-ai \}': .*; the value is neither JSON nor TOML/,
     );
     expect(await readFile(file, 'utf8')).toBe(ORIGINAL);
   });

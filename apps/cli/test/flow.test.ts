@@ -101,6 +101,10 @@ describe('tt: a scripted agent does real work', () => {
     expect(deep.agents.find((agent) => agent.name === 'alice')?.last_round?.tail.join('\n')).toContain(
       'alice: completed',
     );
+    // The text shows the same tail, and where the whole log is.
+    const deepText = (await t.tt('status', '--deep')).stdout;
+    expect(deepText).toMatch(/last round: .*\/round-1-\d+\.log/);
+    expect(deepText).toMatch(/│ alice: completed/);
 
     await t.json('kill', 'alice');
     await until(() => !alive(spawned.pid), 15_000, 'agent process exit');

@@ -45,6 +45,13 @@ describe('--json output of every data command', () => {
       'backend',
     );
     isAgent(spawned.agent);
+    // With a role, the label (`Nickname [backend]`) would hide the name every command takes: it is shown.
+    expect((await t.tt('list')).stdout).toMatch(
+      new RegExp(
+        `^${spawned.agent.nickname} \\[backend\\] \\(alice, ${spawned.agent.id.slice(0, 4)}\\) `,
+        'm',
+      ),
+    );
     expect(spawned).toMatchObject({ pid: expect.any(Number), log: expect.any(String) });
     // Paused, the agent's loop keeps running but takes nothing from its inbox.
     const paused = await t.json<{ agent: Agent; previous_state: string }>('interrupt', 'alice');
@@ -318,7 +325,26 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await expectFailure(['assign', 'carol'], 2, /missing required argument .* \(see tt assign --help\)$/);
     await expectFailure(['task', 'complete'], 2, /\(see tt task complete --help\)$/);
     await expectFailure(['frobnicate'], 2, /unknown command 'frobnicate' \(see tt --help\)$/);
-    await expectFailure(['resume', 'carol'], 1, /cannot become idle/);
+    // A typo keeps commander's guess at what was meant, on the one line.
+    await expectFailure(
+      ['statsu'],
+      2,
+      /^tt: error: unknown command 'statsu'; did you mean status\? \(see tt --help\)$/,
+    );
+    await expectFailure(
+      ['status', '--deeep'],
+      2,
+      /^tt: error: unknown option '--deeep'; did you mean --deep\? \(see tt status --help\)$/,
+    );
+    await expectFailure(
+      ['task', 'shwo'],
+      2,
+      /^tt: error: unknown command 'shwo'; did you mean show\? \(see tt task --help\)$/,
+    );
+    // Resuming an agent that is not paused has nothing to do: it says so and succeeds.
+    const resumed = await t.tt('resume', 'carol');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/\[carol\] \(\w{4}\) was already (starting|idle|working)$/m);
     await expectFailure(
       ['restart', 'carol'],
       1,
@@ -337,6 +363,20 @@ describe('every failure exits non-zero with one line on stderr', () => {
     );
     await expectFailure(['inbox'], 2);
     await expectFailure(['task', 'current'], 1, /name an agent/);
+    // Under --json a wrong command line is the same JSON error object as any other failure.
+    for (const args of [
+      ['status', '--deeep', '--json'],
+      ['--json', 'statsu'],
+      ['assign', '--json'],
+    ]) {
+      const usage = await expectFailure(args, 2);
+      expect(JSON.parse(usage.stderr)).toEqual({
+        error: {
+          code: 'INVALID_INPUT',
+          message: expect.stringMatching(/\(see tt (status |assign )?--help\)$/),
+        },
+      });
+    }
     const json = await expectFailure(['assign', 'nobody', 'x', '--json'], 1);
     expect(JSON.parse(json.stderr)).toEqual({
       error: { code: 'AGENT_NOT_FOUND', message: expect.any(String) },
@@ -388,7 +428,21 @@ describe('every failure exits non-zero with one line on stderr', () => {
     expect(more.some((line) => line.startsWith('  caused by: '))).toBe(true);
     // carol's loop is live: paused, it cannot take the tasks below into a round and finish them first.
     await t.json('interrupt', 'carol');
+    // Twice in a row: the second has nothing to do, and says so instead of failing.
+    expect(await t.json('interrupt', 'carol')).toMatchObject({
+      agent: { state: 'paused' },
+      previous_state: 'paused',
+    });
+    expect((await t.tt('interrupt', 'carol')).stdout).toMatch(/ was already paused$/m);
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
+    // A backlog task is claimed or removed, not completed; the refusal says which commands do that.
+    await expectFailure(
+      ['task', 'complete', task.id.slice(0, 8)],
+      1,
+      new RegExp(
+        `^tt: error: Task ${task.id} is in the backlog: claim it first \\('tt backlog claim ${task.id.slice(0, 8)} <agent>'\\), or take it off`,
+      ),
+    );
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));
     await expectFailure(['task', 'complete', task.id], 1, /cannot become completed/);
@@ -398,7 +452,13 @@ describe('every failure exits non-zero with one line on stderr', () => {
     await t.json('backlog', 'claim', late.id.slice(0, 8), 'carol');
     const carol = (await t.json<{ agents: Agent[] }>('list')).agents.find((agent) => agent.name === 'carol');
     await t.json('kill', 'carol');
-    await expectFailure(['interrupt', 'carol'], 1);
+    for (const command of ['interrupt', 'resume'])
+      await expectFailure(
+        [command, 'carol'],
+        1,
+        /^tt: error: Agent carol is stopped: 'tt restart carol' starts it again$/,
+      );
+    expect(await t.json('close', 'carol')).toMatchObject({ previous_state: 'stopped' });
     const asCarol = { ...t.env, TINYTOWN_AGENT_ID: carol?.id, TINYTOWN_AGENT_NAME: 'carol' };
     await expectFailure(['task', 'complete', late.id], 1, /^tt: error: Agent carol is stopped/, asCarol);
     await expectFailure(['task', 'fail', late.id], 1, /^tt: error: Agent carol is stopped/, asCarol);
@@ -422,6 +482,15 @@ describe('every failure exits non-zero with one line on stderr', () => {
       const noRedis = { ...t.env };
       delete noRedis.REDIS_URL;
       await expectFailure(['list'], 1, /Redis is not running.*tt up/, noRedis);
+      // tt stop still stops this machine's loops, and says it could not reach the town's record.
+      const offline = await createTown(undefined);
+      const stop = await runTt(['stop'], { cwd: offline.dir, env: offline.env }).finally(() =>
+        offline.cleanup(),
+      );
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(stop.stderr).toMatch(
+        /^The town's Redis is not running: only this machine's agent processes were stopped/,
+      );
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

@@ -199,6 +199,11 @@ describe('tt mission', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`Work item ${itemId}: blocked\n  implement 'Implement sessions'`);
     expect(shown.stdout).toContain(`  tasks: ${taskId.slice(0, 8)}\n`);
+    // Who had it, by name, as task listings say it (not the agent's id).
+    expect(shown.stdout).toContain('  assigned to: backend-1\n');
+    expect((await t.tt('mission', 'status', m8, '--work')).stdout).toContain(
+      `  ${i8} blocked  implement  Implement sessions [backend-1]\n`,
+    );
     const badStatus = await t.tt('mission', 'item', m8, i8, '--status', 'sleeping');
     expect(badStatus.code).toBe(2);
     expect(badStatus.stderr).toBe(

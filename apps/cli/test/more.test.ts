@@ -57,6 +57,19 @@ describe('tt events --follow', () => {
   });
 });
 
+describe('tt events and tt history as text', () => {
+  it('name the task each line is about, as --json does', async () => {
+    const { task } = await t.json<{ task: { id: string } }>('backlog', 'add', 'which task was that?');
+    const short = task.id.slice(0, 8);
+    for (const args of [['events'], ['history']]) {
+      const { stdout } = await t.tt(...args);
+      expect(stdout, args.join(' ')).toMatch(
+        new RegExp(`\\[task_created\\] town \\(task ${short}\\) — Added to the backlog`),
+      );
+    }
+  });
+});
+
 describe('tt conductor', () => {
   it('starts the CLI with the briefing as its first prompt, as plain argv, never as an agent', async () => {
     await t.json('config', 'agent_clis.recorder', JSON.stringify({ command: cliCommand(RECORDER) }));
@@ -135,6 +148,16 @@ describe('tt init', () => {
         'start',
       );
       const env = { ...t.env, TT_HOME: join(repo, '.home') };
+      // A refused init (bad name, unknown CLI) leaves nothing behind, not even the directory it was given.
+      for (const bad of [
+        ['--name', 'bad name'],
+        ['--cli', 'no-such-ai'],
+      ]) {
+        const where = join(repo, 'not-yet');
+        const refused = await runTt(['init', '--no-start', '--town', where, ...bad], { cwd: repo, env });
+        expect(refused.code, refused.stderr).toBe(1);
+        expect(existsSync(where)).toBe(false);
+      }
       const first = await runTt(['init', '--no-start', '--json'], { cwd: repo, env });
       expect(first.code).toBe(0);
       expect(JSON.parse(first.stdout)).toMatchObject({
@@ -218,7 +241,9 @@ describe('tt config --global', () => {
       const written = readFileSync(file, 'utf8');
       const broken = await tt('config', '--global', 'agent_clis.other', JSON.stringify({ cmd: 'x' }));
       expect(broken.code).toBe(1);
-      expect(broken.stderr).toMatch(/Cannot set agent_clis\.other: agent_clis\.other\.command: /);
+      expect(broken.stderr).toMatch(
+        /Cannot set agent_clis\.other to '\{"cmd":"x"\}': agent_clis\.other\.command: /,
+      );
       expect(readFileSync(file, 'utf8')).toBe(written);
       const shown = JSON.parse((await tt('config', '--global', '--json')).stdout);
       expect(shown).toEqual({

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Agent } from '@tinytown/core';
 import { freePort } from '@tinytown/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, cliCommand, createTown, ECHO_AGENT, type TestTown, TT, until } from './helpers.js';
+import { alive, cliCommand, createTown, ECHO_AGENT, runTt, type TestTown, TT, until } from './helpers.js';
 
 const TOWNHALL_BIN = resolve(import.meta.dirname, '../../townhall/dist/main.js');
 const WORKER_BIN = resolve(import.meta.dirname, '../../worker/dist/main.js');
@@ -210,6 +210,26 @@ describe('tt up', () => {
       expect((await t.json<{ redis_stopped: boolean }>('down')).redis_stopped).toBe(true);
     } finally {
       stopUp(up, t);
+    }
+  });
+
+  it('stops the town and fails when townhall cannot start (its port is taken), leaving nothing running', async () => {
+    const t = await createTown(undefined);
+    towns.push(t);
+    const port = await freePort();
+    const blocker = await holdPort(port);
+    try {
+      const run = await runTt(['up', '--port', String(port)], { cwd: t.dir, env: t.env, timeoutMs: 40_000 });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toContain('[townhall] exited (code 1)');
+      expect(run.stdout).not.toContain('is up');
+      expect(run.stderr).toMatch(/^tt: error: townhall exited \(code 1\), so tt up stopped the town/);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      await until(() => processesOf(t.dir).length === 0, 10_000, 'every town process to exit');
+      expect(existsSync(join(t.dir, '.tt', 'up.pid'))).toBe(false);
+    } finally {
+      blocker?.close();
+      killAll(processesOf(t.dir));
     }
   });
 

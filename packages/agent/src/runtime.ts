@@ -399,7 +399,8 @@ export class AgentLoop {
     const townRoot = resolve(this.options.townRoot);
     const logDir = roundLogDir(townRoot, this.id);
     await mkdir(logDir, { recursive: true });
-    const logFile = join(logDir, `round-${agent.rounds_completed + 1}-${Date.now()}.log`);
+    // Named by the round number the log lines and the prompt use: failed rounds count too.
+    const logFile = join(logDir, `round-${roundNumber}-${Date.now()}.log`);
     const env = buildRoundEnv(
       {
         agentId: this.id,

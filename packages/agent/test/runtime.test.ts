@@ -128,6 +128,19 @@ describe('the agent round loop', () => {
     expect((await town.agents.get(agent.id)).rounds_completed).toBe(0);
   });
 
+  it('names each round log by its round number, failed rounds included', async () => {
+    const agent = await town.agents.register({ name: 'numbered', cli: 'fake' });
+    await town.tasks.assign('numbered', 'Fail twice');
+    const result = await loop(agent.id, {
+      env: { FAKE_MODE: 'exit' },
+      settings: { ...SETTINGS, maxRounds: 5 },
+      maxConsecutiveFailures: 2,
+    });
+    expect(result).toMatchObject({ reason: 'error', rounds: 2, failedRounds: 2 });
+    const logs = (await readdir(roundLogDir(dir, agent.id))).filter((name) => name.endsWith('.log'));
+    expect(logs.map((name) => name.replace(/-\d+\.log$/, '')).sort()).toEqual(['round-1', 'round-2']);
+  });
+
   it('retries a failed round and succeeds on the next one', async () => {
     const agent = await town.agents.register({ name: 'retry', cli: 'fake' });
     const { task } = await town.tasks.assign('retry', 'Try again');

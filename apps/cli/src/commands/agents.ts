@@ -3,10 +3,12 @@ import { dirname, join } from 'node:path';
 import { requireInstalledCli, resolveAgentCli, runAgentLoop } from '@tinytown/agent';
 import {
   type Agent,
+  type AgentState,
   agentShortId,
   agentStateLabel,
   categorizeMessage,
   displayLabel,
+  displayName,
   isTerminalAgentState,
   isTinytownError,
   type Message,
@@ -47,8 +49,14 @@ export function stateText(out: Output, agent: Pick<Agent, 'state'>): string {
   return out.paint(STATE_COLOUR[agent.state], agentStateLabel(agent.state));
 }
 
+/**
+ * An agent for people: its `Nickname [role]` label, and its name where the label hides it (the name is
+ * what every command takes and what task listings and events show).
+ */
 export function agentLine(out: Output, agent: Agent): string {
-  return `${out.paint('bold', displayLabel(agent))} (${agentShortId(agent)})`;
+  const label = displayLabel(agent);
+  const named = displayName(agent) === agent.name || label.endsWith(`[${agent.name}]`);
+  return `${out.paint('bold', label)} (${named ? '' : `${agent.name}, `}${agentShortId(agent)})`;
 }
 
 export interface InboxCounts {
@@ -195,18 +203,37 @@ function requireRunnableCli(ctx: CliContext, cli: string): void {
   requireInstalledCli(resolveAgentCli(cli, config.agent_clis), { townRoot: root });
 }
 
+type ControlCommand = 'kill' | 'close' | 'interrupt' | 'resume';
+
+/** The states in which a control command has nothing left to do: the agent is already where it leads. */
+const ALREADY_DONE: Record<ControlCommand, readonly AgentState[]> = {
+  kill: ['stopped'],
+  close: ['draining', 'stopped'],
+  interrupt: ['paused'],
+  resume: ['starting', 'idle', 'working'],
+};
+
 /**
- * `tt kill` of an agent already stopped (by the worker's reaper, say, after its loop died) is no failure:
- * the agent stays as it is, and the kill still ends what its loop left running on this machine.
+ * Runs a control command. One with nothing left to do is no failure (`tt interrupt` twice, `tt kill` of an
+ * agent the worker's reaper already stopped): the agent stays as it is, and a kill still ends what its
+ * loop left running on this machine. A stopped agent asked to pause or resume is told how to start again.
  */
-async function killOrStopped(town: Town, ref: string): Promise<TransitionResult> {
+async function controlAgent(town: Town, command: ControlCommand, ref: string): Promise<TransitionResult> {
   try {
-    return await town.agents.kill(ref);
+    return await town.agents[command](ref);
   } catch (error) {
     if (!isTinytownError(error) || error.code !== 'INVALID_TRANSITION') throw error;
     const agent = await town.agents.resolve(ref);
-    if (agent.state !== 'stopped') throw error;
-    return { agent, previous: agent.state };
+    if (ALREADY_DONE[command].includes(agent.state)) return { agent, previous: agent.state };
+    if (isTerminalAgentState(agent.state)) {
+      throw new TinytownError(
+        'INVALID_TRANSITION',
+        `Agent ${agent.name} is ${agent.state}: 'tt restart ${agent.name}' starts it again`,
+        { agent: agent.name, state: agent.state },
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 
@@ -373,6 +400,11 @@ export function registerAgentCommands(program: Command): void {
               }
               for (const line of agent.activity ?? [])
                 out.line(out.paint('dim', `     · ${truncate(line, 100)}`));
+              if (agent.last_round) {
+                out.line(`     last round: ${agent.last_round.file}`);
+                for (const line of agent.last_round.tail)
+                  out.line(out.paint('dim', `       │ ${truncate(line, 100)}`));
+              }
             }
             const t = doc.tasks;
             out.line(
@@ -403,12 +435,7 @@ export function registerAgentCommands(program: Command): void {
     'tt status --json',
   );
 
-  const control = (
-    name: 'kill' | 'close' | 'interrupt' | 'resume',
-    description: string,
-    verb: string,
-    signalProcess: boolean,
-  ) =>
+  const control = (name: ControlCommand, description: string, verb: string, signalProcess: boolean) =>
     examples(
       program
         .command(name)
@@ -417,8 +444,7 @@ export function registerAgentCommands(program: Command): void {
         .action(
           act(async (ctx, ref: string) => {
             const town = await ctx.town();
-            const { agent, previous } =
-              name === 'kill' ? await killOrStopped(town, ref) : await town.agents[name](ref);
+            const { agent, previous } = await controlAgent(town, name, ref);
             // A kill also reaches the local process at once, so a running round ends now; with the loop
             // already dead, it ends the round the loop left behind.
             const signalled =

@@ -12,14 +12,21 @@ import {
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import { type CliContext, parseChoice, parsePositiveInt } from '../context.js';
+import { assigneeNames } from './work.js';
 
 /** `assigned` is the dispatcher's to set (a redirect note names the agent); the service says so too. */
 const WORK_ITEM_STATUSES = WorkStatus.options.filter((status) => status !== 'assigned');
 
-function printWorkItem(ctx: CliContext, item: WorkItem): void {
+/** Who a work item went to, by name as every other listing says it (the id if the agent is gone). */
+function assignee(item: WorkItem, names: ReadonlyMap<string, string>): string | undefined {
+  return item.assigned_to ? (names.get(item.assigned_to) ?? item.assigned_to) : undefined;
+}
+
+function printWorkItem(ctx: CliContext, item: WorkItem, names: ReadonlyMap<string, string>): void {
   ctx.out.line(`Work item ${item.id}: ${item.status}`);
   ctx.out.line(`  ${item.kind} '${item.title}'${item.source_ref ? ` (${item.source_ref})` : ''}`);
-  if (item.assigned_to) ctx.out.line(`  assigned to: ${item.assigned_to}`);
+  const agent = assignee(item, names);
+  if (agent) ctx.out.line(`  assigned to: ${agent}`);
   if (item.depends_on.length > 0)
     ctx.out.line(`  depends on: ${item.depends_on.map((dep) => dep.slice(0, 8)).join(', ')}`);
   if (item.artifact_refs.length > 0) ctx.out.line(`  artifacts: ${item.artifact_refs.join(', ')}`);
@@ -178,6 +185,7 @@ export function registerMissionCommands(program: Command): void {
             includeEvents: opts.events === true,
           });
           const unscheduled = view.mission.state === 'running' ? await noWorkerNote(ctx) : undefined;
+          const names = view.work_items ? await assigneeNames(await ctx.town()) : new Map<string, string>();
           ctx.out.result(view, () => {
             const { mission: m, summary } = view;
             if (unscheduled) ctx.out.note(unscheduled);
@@ -194,8 +202,9 @@ export function registerMissionCommands(program: Command): void {
               );
             }
             for (const item of view.work_items ?? []) {
+              const agent = assignee(item, names);
               ctx.out.line(
-                `  ${item.id.slice(0, 8)} ${item.status.padEnd(8)} ${item.kind.padEnd(10)} ${item.title}`,
+                `  ${item.id.slice(0, 8)} ${item.status.padEnd(8)} ${item.kind.padEnd(10)} ${item.title}${agent ? ` [${agent}]` : ''}`,
               );
             }
             for (const watch of view.watches ?? []) {
@@ -288,9 +297,10 @@ export function registerMissionCommands(program: Command): void {
           const resolved = await missionId(ctx, id);
           const itemId = await (await ctx.town()).missions.resolveWorkItemId(resolved, itemRef);
           const service = await missions(ctx);
+          const names = await assigneeNames(await ctx.town());
           if (status === undefined && opts.artifact === undefined) {
             const item = await service.getWorkItem(resolved, itemId);
-            ctx.out.result({ item }, () => printWorkItem(ctx, item));
+            ctx.out.result({ item }, () => printWorkItem(ctx, item, names));
             return;
           }
           const result = await service.updateWorkItem(resolved, itemId, {
@@ -298,7 +308,7 @@ export function registerMissionCommands(program: Command): void {
             ...(opts.artifact === undefined ? {} : { artifacts: opts.artifact }),
           });
           ctx.out.result(result, () => {
-            printWorkItem(ctx, result.item);
+            printWorkItem(ctx, result.item, names);
             if (result.submission) ctx.out.line(`  submission: ${result.submission.replaceAll('_', ' ')}`);
           });
         }),

@@ -129,8 +129,11 @@ const DEFAULT_INIT_CLI = 'claude';
  * Kills every active agent (their running rounds end and their work goes back to their queues) and
  * stops their loop processes on this machine. With Redis unreachable, only the local processes.
  */
-async function stopAllAgents(ctx: CliContext): Promise<{ agentsStopped: number; loops: number }> {
+async function stopAllAgents(
+  ctx: CliContext,
+): Promise<{ agentsStopped: number; loops: number; redisReached: boolean }> {
   let agentsStopped = 0;
+  let redisReached = true;
   try {
     const town = await ctx.town();
     for (const agent of await town.agents.list()) {
@@ -141,8 +144,9 @@ async function stopAllAgents(ctx: CliContext): Promise<{ agentsStopped: number; 
     }
   } catch (error) {
     if (!(error instanceof TinytownError && error.code === 'REDIS_UNAVAILABLE')) throw error;
+    redisReached = false;
   }
-  return { agentsStopped, loops: await stopAgentProcesses(ctx.config.root) };
+  return { agentsStopped, loops: await stopAgentProcesses(ctx.config.root), redisReached };
 }
 
 export function registerTownCommands(program: Command): void {
@@ -162,7 +166,6 @@ export function registerTownCommands(program: Command): void {
       .action(
         act(async (ctx, opts: { name?: string; cli?: string; force?: boolean; start: boolean }) => {
           const root = ctx.root;
-          mkdirSync(root, { recursive: true });
           const file = join(root, CONFIG_FILE_NAME);
           // Again over an existing town it keeps tinytown.toml and (re)starts what is missing, like
           // `git init`: the way back after `tt down`. Asking for another name or CLI needs --force.
@@ -187,6 +190,7 @@ export function registerTownCommands(program: Command): void {
             ? ctx.config.config.name
             : validateName(opts.name ?? deriveTownName(root), 'town');
           let defaultsFrom: string | null = null;
+          let template: string | undefined;
           if (!existing) {
             const machine = readMachineConfig();
             const cli = opts.cli ?? machine.default_cli ?? DEFAULT_INIT_CLI;
@@ -196,8 +200,11 @@ export function registerTownCommands(program: Command): void {
               machine.conductor_cli !== undefined ||
               Object.keys(machine.agent_clis).length > 0;
             if (applied) defaultsFrom = machineConfigFile();
-            writeFileSync(file, configTemplate(name, cli, machine));
+            template = configTemplate(name, cli, machine);
           }
+          // Only now that the name and the CLI are known to be good: a refused init leaves nothing behind.
+          mkdirSync(root, { recursive: true });
+          if (template !== undefined) writeFileSync(file, template);
           const gitignoreUpdated = ensureGitignore(root);
           mkdirSync(townPaths(root).logsDir, { recursive: true });
           const registered = registerTown({ name, path: root });
@@ -280,7 +287,12 @@ export function registerTownCommands(program: Command): void {
       .description('Stop every agent of the town now; Redis, townhall and the worker keep running')
       .action(
         act(async (ctx) => {
-          const { agentsStopped, loops } = await stopAllAgents(ctx);
+          const { agentsStopped, loops, redisReached } = await stopAllAgents(ctx);
+          // '0 agent(s)' would read as 'none were running', when the town's record could not be read.
+          if (!redisReached)
+            ctx.out.note(
+              `The town's Redis is not running: only this machine's agent processes were stopped (${loops}); the agents' states are as they were`,
+            );
           ctx.out.result({ agents_stopped: agentsStopped, processes_stopped: loops }, () =>
             ctx.out.line(`Stopped ${agentsStopped} agent(s) (${loops} local process(es))`),
           );

@@ -61,7 +61,8 @@ async function stopChild(service: Service, graceMs: number): Promise<void> {
 /**
  * The whole town in the foreground: its Redis (the embedded redis-server unless REDIS_URL or `[redis] url`
  * points elsewhere), townhall and the worker, each with prefixed logs. SIGINT, SIGTERM or SIGHUP stops
- * everything it started, the town's agent processes included, and leaves nothing running.
+ * everything it started, the town's agent processes included, and leaves nothing running; so does townhall
+ * or the worker exiting by itself, and then `tt up` fails (exit 1).
  */
 interface UpOptions {
   port?: string;
@@ -106,6 +107,8 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
   };
 
   let stopping = false;
+  /** Why the town stopped when no one asked it to: a service that exited by itself. */
+  let failure: string | undefined;
   let wake: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
     wake = resolve;
@@ -167,7 +170,16 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
       }
       const exited = new Promise<void>((resolve) =>
         child.once('exit', (code, signal) => {
-          if (!stopping) say(name, `exited (${signal ?? `code ${code}`})`);
+          if (!stopping) {
+            // As Ctrl-C does: a town without its townhall or worker is not the town 'tt up' runs, and
+            // a service that cannot start (its port taken, say) must not leave the rest running on.
+            const how = signal ?? `code ${code}`;
+            say(name, `exited (${how})`);
+            say('tt', `${name} exited: stopping the town`);
+            failure = `${name} exited (${how}), so tt up stopped the town; its log above says why`;
+            stopping = true;
+            wake();
+          }
           resolve();
         }),
       );
@@ -178,15 +190,16 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
     };
 
     const bind = loaded.config.townhall?.bind ?? '127.0.0.1';
+    let healthy: Promise<void> = Promise.resolve();
     if (opts.townhall) {
       const bin = resolveAppBin('@tinytown/townhall', 'townhall');
       if (bin) {
         const service = start('townhall', bin, ['rest', '--town', root, '--port', String(port)]);
         const host = bind === '0.0.0.0' ? '127.0.0.1' : bind;
         // Townhall announces its own address once it listens; this only speaks up when it never does.
-        void waitForHealth(`http://${host}:${port}/health`, 15_000, service.child).then((healthy) => {
+        healthy = waitForHealth(`http://${host}:${port}/health`, 15_000, service.child).then((answered) => {
           const running = service.child.exitCode === null && service.child.signalCode === null;
-          if (!healthy && running && !stopping)
+          if (!answered && running && !stopping)
             say('townhall', `http://${host}:${port}/health did not answer within 15 s`);
         });
       } else {
@@ -204,11 +217,16 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
           "not built: skipped (run 'pnpm build'); 'tt recover' returns dead agents' work meanwhile",
         );
     }
-    say(
-      'tt',
-      `town '${loaded.config.name}' is up; Ctrl-C stops it. In another terminal: tt --town ${root} spawn <name>`,
-    );
-    if (!stopping) await stopped;
+    // The town is up once townhall answers (or has had its chance to), not merely once it was started.
+    await Promise.race([healthy, stopped]);
+    if (!stopping) {
+      say(
+        'tt',
+        `town '${loaded.config.name}' is up; Ctrl-C stops it. In another terminal: tt --town ${root} spawn <name>`,
+      );
+      await stopped;
+    }
+    if (failure) throw new TinytownError('INVALID_TRANSITION', failure);
   } finally {
     for (const signal of SIGNALS) process.off(signal, onSignal);
     // Agents first (their rounds return work to Redis), then the services, then Redis itself.

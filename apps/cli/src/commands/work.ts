@@ -3,6 +3,7 @@ import {
   categorizeMessage,
   isActionable,
   isTerminalAgentState,
+  isTinytownError,
   type Message,
   type MessageKind,
   summarizeMessage,
@@ -35,7 +36,8 @@ const TASK_ICON: Record<TaskState, string> = {
   cancelled: '🚫',
 };
 
-async function assigneeNames(town: Town): Promise<Map<string, string>> {
+/** Agent ids to names (the conductor's too), for listings that name who holds what. */
+export async function assigneeNames(town: Town): Promise<Map<string, string>> {
   const names = new Map((await town.agents.list()).map((agent) => [agent.id, agent.name]));
   names.set(CONDUCTOR_ID, 'conductor');
   return names;
@@ -53,6 +55,27 @@ async function waitingRecipientHint(town: Town, to: Address): Promise<string | u
     return `${to.name} is ${state}: it sees this after 'tt restart ${to.name}'`;
   }
   return undefined;
+}
+
+/**
+ * Runs `finish` (a task's completion). A backlog task is claimed or removed, not completed: that refusal
+ * says so, with the commands, instead of 'is pending and cannot become completed'.
+ */
+async function finishTask(town: Town, id: string, finish: () => Promise<Task>): Promise<Task> {
+  try {
+    return await finish();
+  } catch (error) {
+    if (!isTinytownError(error) || error.code !== 'INVALID_TRANSITION') throw error;
+    const task = await town.tasks.get(id).catch(() => undefined);
+    if (task?.state !== 'pending' || task.assigned_to) throw error;
+    const short = id.slice(0, 8);
+    throw new TinytownError(
+      'INVALID_TRANSITION',
+      `Task ${id} is in the backlog: claim it first ('tt backlog claim ${short} <agent>'), or take it off ('tt backlog remove ${short}')`,
+      { task: id, state: task.state },
+      { cause: error },
+    );
+  }
 }
 
 function taskLine(task: Task, names: Map<string, string>): string {
@@ -102,10 +125,15 @@ async function assignedTaskDescriptions(
   return new Map(tasks.map((task) => [task.id, task.description]));
 }
 
+/** One event as text: who, and which task and mission it is about (as listings print their ids). */
 function eventLine(event: TownEvent, names: Map<string, string>): string {
   const time = event.timestamp.slice(11, 19);
   const who = event.agent_id ? (names.get(event.agent_id) ?? event.agent_id.slice(0, 8)) : 'town';
-  return `${time} [${event.event_type}] ${who} — ${event.message}`;
+  const about = [
+    event.task_id ? `task ${event.task_id.slice(0, 8)}` : undefined,
+    event.mission_id ? `mission ${event.mission_id.slice(0, 8)}` : undefined,
+  ].filter((part) => part !== undefined);
+  return `${time} [${event.event_type}] ${who}${about.length > 0 ? ` (${about.join(', ')})` : ''} — ${event.message}`;
 }
 
 export function registerWorkCommands(program: Command): void {
@@ -393,7 +421,8 @@ export function registerWorkCommands(program: Command): void {
       .action(
         act(async (ctx, ref: string, opts: { result?: string }) => {
           const town = await ctx.town();
-          const done = await town.tasks.complete(await town.tasks.resolveId(ref), opts.result, actingAgent());
+          const id = await town.tasks.resolveId(ref);
+          const done = await finishTask(town, id, () => town.tasks.complete(id, opts.result, actingAgent()));
           ctx.out.result({ task: done }, () =>
             ctx.out.line(`Task ${done.id} completed: ${truncate(done.result ?? '', 80)}`),
           );
