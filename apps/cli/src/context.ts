@@ -129,7 +129,8 @@ export async function agentArgOrSelf(town: Town, ref: string | undefined, what: 
   throw new TinytownError(
     'INVALID_INPUT',
     `${what}: name an agent (or run inside an agent round, where TINYTOWN_AGENT_ID is set)`,
-    { field: 'agent' },
+    // Outside a round the argument is required: leaving it out is a wrong command line, as for 'tt inbox'.
+    { field: 'agent', usage: true },
   );
 }
 

@@ -362,7 +362,8 @@ describe('every failure exits non-zero with one line on stderr', () => {
       /^tt: error: 'redis.url' is not set in .*tinytown\.toml$/,
     );
     await expectFailure(['inbox'], 2);
-    await expectFailure(['task', 'current'], 1, /name an agent/);
+    await expectFailure(['task', 'current'], 2, /name an agent/);
+    await expectFailure(['backlog', 'claim', '00000000-0000-4000-8000-000000000000'], 2, /name an agent/);
     // Under --json a wrong command line is the same JSON error object as any other failure.
     for (const args of [
       ['status', '--deeep', '--json'],

@@ -60,9 +60,10 @@ async function stopChild(service: Service, graceMs: number): Promise<void> {
 
 /**
  * The whole town in the foreground: its Redis (the embedded redis-server unless REDIS_URL or `[redis] url`
- * points elsewhere), townhall and the worker, each with prefixed logs. SIGINT, SIGTERM or SIGHUP stops
- * everything it started, the town's agent processes included, and leaves nothing running; so does townhall
- * or the worker exiting by itself, and then `tt up` fails (exit 1).
+ * points elsewhere), townhall and the worker, each with prefixed logs. SIGINT, SIGTERM or SIGHUP stops the
+ * whole town and leaves nothing running: its agent processes, townhall, the worker and its local Redis (also
+ * one that was running before, as `tt init` leaves it); so does townhall or the worker exiting by itself,
+ * and then `tt up` fails (exit 1).
  */
 interface UpOptions {
   port?: string;
