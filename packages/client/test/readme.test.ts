@@ -1,41 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { consumerDiagnostics, readmeExamples, strictConsumer } from '@tinytown/testkit';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const packageDir = new URL('..', import.meta.url);
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+const examples = readmeExamples(new URL('../README.md', import.meta.url));
 
-/** A consumer's strict settings (exact optional properties included), with the package's own .d.ts checked. */
-const strictest: ts.CompilerOptions = {
-  strict: true,
-  exactOptionalPropertyTypes: true,
-  noUncheckedIndexedAccess: true,
-  noImplicitOverride: true,
-  skipLibCheck: false,
-  noEmit: true,
-  target: ts.ScriptTarget.ES2022,
-  lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
-  types: [],
-};
+/** The SDK also runs in browsers: no @types/node, the DOM's fetch. */
+const strictest = strictConsumer({ lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'], types: [] });
 
-/**
- * Type-checks `source` as a file of a project that installed the SDK: the file is virtual but placed in
- * this package, so `@tinytown/client` resolves through package.json `exports` to the built declarations.
- */
 function diagnostics(fileName: string, source: string, options: ts.CompilerOptions): string[] {
-  const path = `${packageDir}test/${fileName}`;
-  const host = ts.createCompilerHost(options);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (name) => name === path || fileExists(name);
-  host.readFile = (name) => (name === path ? source : readFile(name));
-  host.getSourceFile = (name, version, ...rest) =>
-    name === path ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest);
-  const program = ts.createProgram([path], options, host);
-  return ts
-    .getPreEmitDiagnostics(program)
-    .map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  return consumerDiagnostics(packageDir, source, options, fileName);
 }
 
 // The README's `process.env` is Node's; declared here so the check needs no @types/node.
