@@ -158,6 +158,11 @@ export class AgentLoop {
   private idleSince = Date.now();
   /** Informational lines from rounds that had nothing to act on, shown in the next prompt. */
   private carriedInfo: string[] = [];
+  /**
+   * Tasks whose assignment was delivered once more because a round exited 0 leaving them open: each gets
+   * one such reminder, so a CLI that never finishes its task cannot spend every round on it.
+   */
+  private readonly reminded = new Set<string>();
   private cli: ResolvedCli | undefined;
   readonly history: RoundRecord[] = [];
 
@@ -381,6 +386,11 @@ export class AgentLoop {
 
     const backlog = await this.town.backlog.list();
     const snapshot = backlogSnapshot(backlog, inferRoleHint(agent));
+    // Tasks still this agent's from earlier rounds (left running, or not yet taken on): the CLI remembers
+    // nothing between rounds, so each prompt names them.
+    const openTasks = (await this.town.tasks.list({ agent: this.id })).filter(
+      (task) => !isTerminalTaskState(task.state) && !tasks.has(task.id),
+    );
     const withCarried: RoundClassification = {
       ...classification,
       informational: [...this.carriedInfo, ...classification.informational],
@@ -392,6 +402,7 @@ export class AgentLoop {
       maxRounds: settings.maxRounds,
       messages: withCarried,
       tasks,
+      openTasks,
       backlog: snapshot,
     });
 
@@ -448,7 +459,11 @@ export class AgentLoop {
     }
 
     const ok = succeeded(outcome);
-    const requeued = await this.town.messages.settleRound(this.id, ok ? [] : actionableIds);
+    const reminders = ok ? await this.leftOpen(classification) : [];
+    const requeued = await this.town.messages.settleRound(
+      this.id,
+      ok ? reminders.map((item) => item.messageId) : actionableIds,
+    );
     this.history.push({ round: roundNumber, outcome, logFile, messageIds: actionableIds, requeued });
     this.rounds += 1;
 
@@ -458,6 +473,11 @@ export class AgentLoop {
       await this.town.agents.recordRound(this.id);
       await this.town.agents.logActivity(this.id, `Round ${roundNumber}: completed`);
       this.log(`round ${roundNumber}: completed in ${outcome.durationMs} ms`);
+      for (const { taskId } of reminders) {
+        const note = `Round ${roundNumber} ended with task ${taskId} still open; its assignment is delivered once more`;
+        this.log(note);
+        await this.town.agents.logActivity(this.id, note);
+      }
     } else {
       this.failedRounds += 1;
       this.consecutiveFailures += 1;
@@ -483,6 +503,29 @@ export class AgentLoop {
     }
     await this.moveTo('idle', ['working']);
     return undefined;
+  }
+
+  /**
+   * After a round that exited 0: the assignments of this round whose task is still open and still this
+   * agent's, each not reminded before. Their messages go back to the inbox, so the next round shows the task
+   * again (the original acknowledged them, and the task stayed running under an idle agent for good).
+   */
+  private async leftOpen(
+    classification: RoundClassification,
+  ): Promise<{ messageId: string; taskId: string }[]> {
+    const assignments = classification.actionable.flatMap(({ message }) =>
+      message.type === 'task_assign' && !this.reminded.has(message.task_id)
+        ? [{ messageId: message.id, taskId: message.task_id }]
+        : [],
+    );
+    const open = new Set(
+      (await this.town.tasks.getMany(assignments.map((item) => item.taskId)))
+        .filter((task) => !isTerminalTaskState(task.state) && task.assigned_to === this.id)
+        .map((task) => task.id),
+    );
+    const left = assignments.filter((item) => open.has(item.taskId));
+    for (const { taskId } of left) this.reminded.add(taskId);
+    return left;
   }
 
   /** A failed round's task goes back to assigned, unless the CLI already finished it. */
