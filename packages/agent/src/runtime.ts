@@ -163,6 +163,8 @@ export class AgentLoop {
    * one such reminder, so a CLI that never finishes its task cannot spend every round on it.
    */
   private readonly reminded = new Set<string>();
+  /** When Redis became unreachable, while it is. */
+  private outageSince: number | undefined;
   private cli: ResolvedCli | undefined;
   readonly history: RoundRecord[] = [];
 
@@ -256,15 +258,10 @@ export class AgentLoop {
     await this.moveTo('idle', ['starting', 'cold']);
     this.idleSince = Date.now();
 
-    let outageSince: number | undefined;
     for (;;) {
       if (signal?.aborted) return 'aborted';
       try {
         const ended = await this.iteration(agent.name);
-        if (outageSince !== undefined) {
-          this.log(`Redis is back after ${((Date.now() - outageSince) / 1000).toFixed(1)} s`);
-          outageSince = undefined;
-        }
         if (ended) return ended;
       } catch (caught) {
         // Redis going away (a restart, a failover) pauses the agent instead of ending it; in-flight messages
@@ -272,14 +269,14 @@ export class AgentLoop {
         if (!isTinytownError(caught, 'REDIS_UNAVAILABLE')) throw caught;
         const outageMs = this.options.redisOutageMs ?? DEFAULT_REDIS_OUTAGE_MS;
         const retryMs = Math.min(this.pollMs * 2, 2_000);
-        if (outageSince === undefined) {
-          outageSince = Date.now();
+        if (this.outageSince === undefined) {
+          this.outageSince = Date.now();
           // Once per outage: a retry every couple of seconds would bury the rest of the log.
           this.log(
             `${caught.message.replace(/\.$/, '')}; retrying every ${retryMs / 1000} s for up to ${Math.round(outageMs / 1000)} s`,
           );
         }
-        if (Date.now() - outageSince > outageMs) throw caught;
+        if (Date.now() - this.outageSince > outageMs) throw caught;
         await sleep(retryMs, signal);
       }
     }
@@ -289,6 +286,11 @@ export class AgentLoop {
   private async iteration(agentName: string): Promise<AgentLoopExit | undefined> {
     const { settings, signal } = this.options;
     const beat = await this.town.agents.heartbeat(this.id);
+    if (this.outageSince !== undefined) {
+      // Said at once: the round this pass may run (one cut short by the outage, again) can take long.
+      this.log(`Redis is back after ${((Date.now() - this.outageSince) / 1000).toFixed(1)} s`);
+      this.outageSince = undefined;
+    }
     if (beat.stopRequested === 'kill' || isTerminalAgentState(beat.state)) {
       return beat.stopRequested === 'kill' ? 'killed' : 'stopped';
     }
