@@ -127,9 +127,12 @@ function taskAssignIds(classification: RoundClassification): string[] {
   return ids;
 }
 
-function describeOutcome(outcome: RoundOutcome): string {
+function describeOutcome(outcome: RoundOutcome, timeoutMs: number): string {
   if (outcome.spawnError) return `could not start the CLI: ${outcome.spawnError.message}`;
-  if (outcome.timedOut) return `timed out after ${outcome.durationMs} ms and was killed`;
+  // The duration includes the kill grace a CLI ignoring SIGTERM used up: it is not the limit.
+  if (outcome.timedOut) {
+    return `timed out (limit ${timeoutMs} ms) and was killed after ${outcome.durationMs} ms`;
+  }
   if (outcome.aborted) return 'aborted';
   if (outcome.signal) return `killed by ${outcome.signal}`;
   return `exit code ${outcome.exitCode}`;
@@ -485,7 +488,7 @@ export class AgentLoop {
       this.consecutiveFailures += 1;
       // The CLI may never have read them: the informational lines are shown again next round.
       this.carriedInfo = withCarried.informational.slice(-50);
-      const what = describeOutcome(outcome);
+      const what = describeOutcome(outcome, settings.roundTimeoutMs);
       this.log(`round ${roundNumber}: ${what}; ${requeued} message(s) back in the inbox`);
       await this.town.agents.logActivity(this.id, `Round ${roundNumber}: failed (${what})`);
       if (started) await this.unstart(started);
@@ -499,7 +502,7 @@ export class AgentLoop {
       return 'error';
     }
     if (this.consecutiveFailures >= this.maxFailures) {
-      this.failure = `${this.consecutiveFailures} rounds failed in a row (the last: ${describeOutcome(outcome)})`;
+      this.failure = `${this.consecutiveFailures} rounds failed in a row (the last: ${describeOutcome(outcome, settings.roundTimeoutMs)})`;
       await this.moveTo('error', ['working'], this.failure);
       return 'error';
     }

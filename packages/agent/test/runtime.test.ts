@@ -217,6 +217,7 @@ describe('the agent round loop', () => {
 
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result).toMatchObject({ failedRounds: 1, reason: 'error' });
+    expect(result.error).toMatch(/timed out \(limit 2500 ms\) and was killed after \d+ ms/);
     const grandchild = Number(await readFile(pidFile, 'utf8'));
     expect(await isProcessAlive(grandchild)).toBe(false);
     expect((await town.tasks.get(task.id)).state).toBe('assigned');
