@@ -1,9 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { TownEvent } from '@tinytown/core';
+import { Town } from '@tinytown/store';
 import { useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, createTown, runTt, type TestTown, TT, until } from './helpers.js';
@@ -304,6 +305,30 @@ describe('tt config --global', () => {
       expect(readFileSync(join(home, 'config.toml'), 'utf8')).toBe('default_cli = [\n');
     } finally {
       await rm(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tt status --deep', () => {
+  it('shows the last lines of a round log the CLI filled with more output than a string can hold', async () => {
+    const town = await Town.connect({ url: redis.current.url, town: t.name });
+    try {
+      const agent = await town.agents.register({ name: 'chatty', cli: 'claude' });
+      const logDir = join(t.dir, '.tt', 'logs', agent.id);
+      mkdirSync(logDir, { recursive: true });
+      const log = join(logDir, `round-1-${Date.now()}.log`);
+      // 600 MB without using the disk: a hole, then the round's last words.
+      writeFileSync(log, '');
+      truncateSync(log, 600 * 1024 * 1024);
+      appendFileSync(log, '\nthe last thing the CLI said\n[tinytown] round ended: exit code 0\n');
+      const deep = await t.json<{ agents: { name: string; last_round: { tail: string[] } | null }[] }>(
+        'status',
+        '--deep',
+      );
+      const tail = deep.agents.find((entry) => entry.name === 'chatty')?.last_round?.tail ?? [];
+      expect(tail.slice(-2)).toEqual(['the last thing the CLI said', '[tinytown] round ended: exit code 0']);
+    } finally {
+      await town.close();
     }
   });
 });

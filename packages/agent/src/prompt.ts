@@ -16,6 +16,8 @@ export interface RoundPromptInput {
   readonly messages: RoundClassification;
   /** Task records for the round's `task_assign` messages, by id; a missing one is reported as such. */
   readonly tasks: ReadonlyMap<string, PromptTask>;
+  /** The agent's other unfinished tasks (from earlier rounds), not among this round's messages. */
+  readonly openTasks?: readonly PromptTask[] | undefined;
   readonly backlog: BacklogSnapshot;
 }
 
@@ -34,6 +36,11 @@ function taskAssignSection(taskId: string, task: PromptTask | undefined): string
     );
   } else {
     lines.push(`State: ${task.state}`);
+    if (task.state === 'running') {
+      lines.push(
+        'You took this task on in an earlier round and it is still open: finish it, or complete it now if it is already done.',
+      );
+    }
     if (task.tags.length > 0) lines.push(`Tags: ${task.tags.map((tag) => inlineCode(tag)).join(', ')}`);
     lines.push('', 'Description (complete, as written by the sender):', '', fencedBlock(task.description));
   }
@@ -105,6 +112,22 @@ function actionableSection(input: RoundPromptInput): string[] {
     const hint = replyHint(message, item.replyTo);
     if (hint) lines.push(hint);
   });
+  return lines;
+}
+
+function openTasksSection(input: RoundPromptInput): string[] {
+  const open = input.openTasks ?? [];
+  if (open.length === 0) return [];
+  const lines = [
+    '',
+    '## Your unfinished tasks from earlier rounds',
+    '',
+    'Still yours and still open; each ends with `tt task complete <task-id>` or `tt task fail <task-id>`:',
+    '',
+  ];
+  for (const task of open) {
+    lines.push(`- ${inlineCode(task.id)} (${task.state}) ${oneLine(task.description, BACKLOG_LINE_MAX)}`);
+  }
   return lines;
 }
 
@@ -201,6 +224,7 @@ export function buildRoundPrompt(input: RoundPromptInput): string {
     `You are ${inlineCode(who)} (agent name ${inlineCode(agent.name)}, role ${inlineCode(role)}), an AI coding agent in the Tinytown town ${inlineCode(town)}. Other agents and a human conductor send you work through Tinytown; you report back through the ${inlineCode('tt')} command.`,
     '',
     ...actionableSection(input),
+    ...openTasksSection(input),
     ...informationalSection(input),
     ...backlogSection(input),
     ...commandsSection(agent),

@@ -127,9 +127,12 @@ function taskAssignIds(classification: RoundClassification): string[] {
   return ids;
 }
 
-function describeOutcome(outcome: RoundOutcome): string {
+function describeOutcome(outcome: RoundOutcome, timeoutMs: number): string {
   if (outcome.spawnError) return `could not start the CLI: ${outcome.spawnError.message}`;
-  if (outcome.timedOut) return `timed out after ${outcome.durationMs} ms and was killed`;
+  // The duration includes the kill grace a CLI ignoring SIGTERM used up: it is not the limit.
+  if (outcome.timedOut) {
+    return `timed out (limit ${timeoutMs} ms) and was killed after ${outcome.durationMs} ms`;
+  }
   if (outcome.aborted) return 'aborted';
   if (outcome.signal) return `killed by ${outcome.signal}`;
   return `exit code ${outcome.exitCode}`;
@@ -158,6 +161,13 @@ export class AgentLoop {
   private idleSince = Date.now();
   /** Informational lines from rounds that had nothing to act on, shown in the next prompt. */
   private carriedInfo: string[] = [];
+  /**
+   * Tasks whose assignment was delivered once more because a round exited 0 leaving them open: each gets
+   * one such reminder, so a CLI that never finishes its task cannot spend every round on it.
+   */
+  private readonly reminded = new Set<string>();
+  /** When Redis became unreachable, while it is. */
+  private outageSince: number | undefined;
   private cli: ResolvedCli | undefined;
   readonly history: RoundRecord[] = [];
 
@@ -251,15 +261,10 @@ export class AgentLoop {
     await this.moveTo('idle', ['starting', 'cold']);
     this.idleSince = Date.now();
 
-    let outageSince: number | undefined;
     for (;;) {
       if (signal?.aborted) return 'aborted';
       try {
         const ended = await this.iteration(agent.name);
-        if (outageSince !== undefined) {
-          this.log(`Redis is back after ${((Date.now() - outageSince) / 1000).toFixed(1)} s`);
-          outageSince = undefined;
-        }
         if (ended) return ended;
       } catch (caught) {
         // Redis going away (a restart, a failover) pauses the agent instead of ending it; in-flight messages
@@ -267,14 +272,14 @@ export class AgentLoop {
         if (!isTinytownError(caught, 'REDIS_UNAVAILABLE')) throw caught;
         const outageMs = this.options.redisOutageMs ?? DEFAULT_REDIS_OUTAGE_MS;
         const retryMs = Math.min(this.pollMs * 2, 2_000);
-        if (outageSince === undefined) {
-          outageSince = Date.now();
+        if (this.outageSince === undefined) {
+          this.outageSince = Date.now();
           // Once per outage: a retry every couple of seconds would bury the rest of the log.
           this.log(
             `${caught.message.replace(/\.$/, '')}; retrying every ${retryMs / 1000} s for up to ${Math.round(outageMs / 1000)} s`,
           );
         }
-        if (Date.now() - outageSince > outageMs) throw caught;
+        if (Date.now() - this.outageSince > outageMs) throw caught;
         await sleep(retryMs, signal);
       }
     }
@@ -284,6 +289,11 @@ export class AgentLoop {
   private async iteration(agentName: string): Promise<AgentLoopExit | undefined> {
     const { settings, signal } = this.options;
     const beat = await this.town.agents.heartbeat(this.id);
+    if (this.outageSince !== undefined) {
+      // Said at once: the round this pass may run (one cut short by the outage, again) can take long.
+      this.log(`Redis is back after ${((Date.now() - this.outageSince) / 1000).toFixed(1)} s`);
+      this.outageSince = undefined;
+    }
     if (beat.stopRequested === 'kill' || isTerminalAgentState(beat.state)) {
       return beat.stopRequested === 'kill' ? 'killed' : 'stopped';
     }
@@ -381,6 +391,11 @@ export class AgentLoop {
 
     const backlog = await this.town.backlog.list();
     const snapshot = backlogSnapshot(backlog, inferRoleHint(agent));
+    // Tasks still this agent's from earlier rounds (left running, or not yet taken on): the CLI remembers
+    // nothing between rounds, so each prompt names them.
+    const openTasks = (await this.town.tasks.list({ agent: this.id })).filter(
+      (task) => !isTerminalTaskState(task.state) && !tasks.has(task.id),
+    );
     const withCarried: RoundClassification = {
       ...classification,
       informational: [...this.carriedInfo, ...classification.informational],
@@ -392,6 +407,7 @@ export class AgentLoop {
       maxRounds: settings.maxRounds,
       messages: withCarried,
       tasks,
+      openTasks,
       backlog: snapshot,
     });
 
@@ -448,7 +464,11 @@ export class AgentLoop {
     }
 
     const ok = succeeded(outcome);
-    const requeued = await this.town.messages.settleRound(this.id, ok ? [] : actionableIds);
+    const reminders = ok ? await this.leftOpen(classification) : [];
+    const requeued = await this.town.messages.settleRound(
+      this.id,
+      ok ? reminders.map((item) => item.messageId) : actionableIds,
+    );
     this.history.push({ round: roundNumber, outcome, logFile, messageIds: actionableIds, requeued });
     this.rounds += 1;
 
@@ -458,12 +478,17 @@ export class AgentLoop {
       await this.town.agents.recordRound(this.id);
       await this.town.agents.logActivity(this.id, `Round ${roundNumber}: completed`);
       this.log(`round ${roundNumber}: completed in ${outcome.durationMs} ms`);
+      for (const { taskId } of reminders) {
+        const note = `Round ${roundNumber} ended with task ${taskId} still open; its assignment is delivered once more`;
+        this.log(note);
+        await this.town.agents.logActivity(this.id, note);
+      }
     } else {
       this.failedRounds += 1;
       this.consecutiveFailures += 1;
       // The CLI may never have read them: the informational lines are shown again next round.
       this.carriedInfo = withCarried.informational.slice(-50);
-      const what = describeOutcome(outcome);
+      const what = describeOutcome(outcome, settings.roundTimeoutMs);
       this.log(`round ${roundNumber}: ${what}; ${requeued} message(s) back in the inbox`);
       await this.town.agents.logActivity(this.id, `Round ${roundNumber}: failed (${what})`);
       if (started) await this.unstart(started);
@@ -477,12 +502,35 @@ export class AgentLoop {
       return 'error';
     }
     if (this.consecutiveFailures >= this.maxFailures) {
-      this.failure = `${this.consecutiveFailures} rounds failed in a row (the last: ${describeOutcome(outcome)})`;
+      this.failure = `${this.consecutiveFailures} rounds failed in a row (the last: ${describeOutcome(outcome, settings.roundTimeoutMs)})`;
       await this.moveTo('error', ['working'], this.failure);
       return 'error';
     }
     await this.moveTo('idle', ['working']);
     return undefined;
+  }
+
+  /**
+   * After a round that exited 0: the assignments of this round whose task is still open and still this
+   * agent's, each not reminded before. Their messages go back to the inbox, so the next round shows the task
+   * again (the original acknowledged them, and the task stayed running under an idle agent for good).
+   */
+  private async leftOpen(
+    classification: RoundClassification,
+  ): Promise<{ messageId: string; taskId: string }[]> {
+    const assignments = classification.actionable.flatMap(({ message }) =>
+      message.type === 'task_assign' && !this.reminded.has(message.task_id)
+        ? [{ messageId: message.id, taskId: message.task_id }]
+        : [],
+    );
+    const open = new Set(
+      (await this.town.tasks.getMany(assignments.map((item) => item.taskId)))
+        .filter((task) => !isTerminalTaskState(task.state) && task.assigned_to === this.id)
+        .map((task) => task.id),
+    );
+    const left = assignments.filter((item) => open.has(item.taskId));
+    for (const { taskId } of left) this.reminded.add(taskId);
+    return left;
   }
 
   /** A failed round's task goes back to assigned, unless the CLI already finished it. */

@@ -101,4 +101,58 @@ describe('the agent loop across a Redis restart', () => {
       await town.close();
     }
   });
+
+  it('says Redis is back before running again a round the outage cut short', async () => {
+    const url = `redis://127.0.0.1:${port}`;
+    const town = await Town.connect({
+      url,
+      town: 'outage-round',
+      settings: { leaseMs: 60_000 },
+      maxRetriesPerRequest: 1,
+    });
+    try {
+      const agent = await town.agents.register({ name: 'midway', cli: 'fake' });
+      const { task } = await town.tasks.assign('midway', 'Work through an outage');
+      const lines: string[] = [];
+      const seen = async (pattern: RegExp) => {
+        const deadline = Date.now() + 15_000;
+        while (!lines.some((line) => pattern.test(line))) {
+          if (Date.now() > deadline) throw new Error(`never logged ${pattern}`);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      };
+      const running = runAgentLoop({
+        town,
+        agentId: agent.id,
+        townRoot: dir,
+        settings: { maxRounds: 1, idleTimeoutMs: 0, roundTimeoutMs: 20_000, autoClaim: false },
+        agentClis: {
+          fake: {
+            command: `${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}`,
+            env: { FAKE_MODE: 'sleep', FAKE_SLEEP_MS: '1500' },
+          },
+        },
+        redisUrl: url,
+        pollMs: 100,
+        log: (line) => lines.push(line),
+      });
+      // Redis goes while the CLI works: the round cannot be settled, and runs again once Redis is back.
+      await seen(/^round 1: 1 actionable/);
+      await crashServer();
+      await seen(/^Redis is unavailable: /);
+      server = await startServer();
+      const result = await running;
+      expect(result).toMatchObject({ reason: 'max_rounds', rounds: 1 });
+      expect((await town.tasks.get(task.id)).state).toBe('completed');
+      const back = lines.findIndex((line) => line.startsWith('Redis is back after '));
+      const rounds = lines.flatMap((line, index) =>
+        line.startsWith('round 1: 1 actionable') ? [index] : [],
+      );
+      expect(rounds).toHaveLength(2);
+      expect(back).toBeGreaterThan(rounds[0] ?? -1);
+      expect(back).toBeLessThan(rounds[1] ?? -1);
+    } finally {
+      await town.close();
+    }
+  });
 });

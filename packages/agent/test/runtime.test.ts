@@ -128,6 +128,39 @@ describe('the agent round loop', () => {
     expect((await town.agents.get(agent.id)).rounds_completed).toBe(0);
   });
 
+  it('delivers a task left open by a round that exited 0 once more, then names it in later prompts', async () => {
+    const agent = await town.agents.register({ name: 'forgetful', cli: 'fake' });
+    const { task } = await town.tasks.assign('forgetful', 'Write the report');
+    const promptFile = join(dir, 'prompts.txt');
+    const prompts = async () => (await readFile(promptFile, 'utf8').catch(() => '')).split('\n=====\n');
+    // The CLI exits 0 without completing anything, every round.
+    const running = loop(agent.id, {
+      env: { FAKE_MODE: 'exit', FAKE_EXIT_CODE: '0', FAKE_PROMPT_FILE: promptFile },
+      settings: { ...SETTINGS, maxRounds: 3 },
+    });
+
+    // Round 2 shows the assignment again, without anyone sending anything.
+    await until(async () => (await prompts()).length > 2);
+    const [, second] = await prompts();
+    expect(second).toContain(`Task id: \`${task.id}\``);
+    expect(second).toContain('State: running');
+    expect(second).toContain('still open');
+    // Reminded once: a third round needs a new message, and its prompt lists the task as unfinished.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await prompts()).toHaveLength(3);
+    await town.messages.send({ to: 'forgetful', text: 'How is it going?', kind: 'query' });
+    const result = await running;
+
+    expect(result).toMatchObject({ reason: 'max_rounds', rounds: 3, failedRounds: 0 });
+    const third = (await prompts())[2] ?? '';
+    expect(third).toContain('Your unfinished tasks from earlier rounds');
+    expect(third).toContain(`\`${task.id}\` (running) Write the report`);
+    expect(third).not.toContain(`Task id: \`${task.id}\``);
+    expect((await town.tasks.get(task.id)).state).toBe('running');
+    const activity = await town.agents.activity(agent.id);
+    expect(activity.some((line) => line.includes(`task ${task.id} still open`))).toBe(true);
+  });
+
   it('names each round log by its round number, failed rounds included', async () => {
     const agent = await town.agents.register({ name: 'numbered', cli: 'fake' });
     await town.tasks.assign('numbered', 'Fail twice');
@@ -184,6 +217,7 @@ describe('the agent round loop', () => {
 
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result).toMatchObject({ failedRounds: 1, reason: 'error' });
+    expect(result.error).toMatch(/timed out \(limit 2500 ms\) and was killed after \d+ ms/);
     const grandchild = Number(await readFile(pidFile, 'utf8'));
     expect(await isProcessAlive(grandchild)).toBe(false);
     expect((await town.tasks.get(task.id)).state).toBe('assigned');

@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { requireInstalledCli, resolveAgentCli, runAgentLoop } from '@tinytown/agent';
 import {
@@ -102,11 +112,30 @@ function lastRoundLog(root: string, agentId: string): { file: string; tail: stri
     .sort((a, b) => b.mtime - a.mtime)[0];
   if (!newest) return null;
   const file = join(dir, newest.name);
-  const lines = readFileSync(file, 'utf8')
+  const lines = readFileEnd(file, LOG_TAIL_BYTES)
     .split('\n')
     .map((line) => line.trimEnd())
     .filter((line) => line.length > 0);
   return { file, tail: lines.slice(-8) };
+}
+
+/** How much of a round log's end is read for its last lines: a CLI may have printed gigabytes. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
+/** The last `bytes` of a file as text, starting at a line boundary when the file is longer. */
+function readFileEnd(file: string, bytes: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    const read = readSync(fd, buffer, 0, buffer.length, start);
+    const text = buffer.subarray(0, read).toString('utf8');
+    // Cut mid-file, the first line is a fragment (possibly of a multi-byte character).
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Where the town's townhall listens (`tt up` starts it there), for the agent's CLI. */
