@@ -242,6 +242,45 @@ describe('tt mission', () => {
     });
   });
 
+  it('status --watches shows when each watch looks next and, while its checks fail, the last error', async () => {
+    github.setIssue('acme/app', { number: 4, title: 'Implement exports', labels: ['backend'] });
+    const started = await t.json<Started>('mission', 'start', 'acme/app#4', '--no-reviewer');
+    const missionId = started.mission.id;
+    const itemId = started.work_items[0]?.id ?? '';
+    const town = await Town.connect({ url: redis.current.url, town: t.name });
+    try {
+      await town.agents.register({ name: 'backend-4', cli: 'fake', role: 'backend' });
+      await town.agents.transition('backend-4', 'idle');
+      const dispatcher = new Dispatcher({
+        town,
+        forge: createGitHubForge({ token: 'test-token', baseUrl: github.url }),
+        mission: missionId,
+        pollMs: 0,
+        reap: false,
+      });
+      await dispatcher.pass();
+      const [taskId = ''] = (await town.missions.workItem(missionId, itemId))?.task_ids ?? [];
+      // A pull request the forge does not know: every check of its watches fails.
+      const done = await t.tt('task', 'complete', taskId, '--result', 'Opened acme/app#404');
+      expect(done.code).toBe(0);
+      await dispatcher.pass();
+    } finally {
+      await town.close();
+    }
+    const status = await t.tt('mission', 'status', missionId.slice(0, 8), '--watches');
+    expect(status.code).toBe(0);
+    const lines = status.stdout.split('\n').filter((line) => line.startsWith('  watch '));
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      expect(line).toMatch(
+        /^ {2}watch [0-9a-f]{8} \w+ acme\/app#404 active, next check \d{4}-\d\d-\d\dT[\d:.]+Z; 1 failed check\(s\) in a row, last: .*acme\/app#404.*404/,
+      );
+    }
+    expect((await t.json('mission', 'stop', missionId, '--force')) as object).toMatchObject({
+      new_state: 'failed',
+    });
+  });
+
   it('takes the repository of #N from the town’s git origin', async () => {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: t.dir, stdio: 'ignore' });
     git('init', '-q');

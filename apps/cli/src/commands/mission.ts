@@ -1,5 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { isTinytownError, objectiveLabel, TinytownError, type WorkItem, WorkStatus } from '@tinytown/core';
+import {
+  isTinytownError,
+  objectiveLabel,
+  TinytownError,
+  type WatchItem,
+  type WorkItem,
+  WorkStatus,
+} from '@tinytown/core';
 import {
   createGitHubForge,
   MissionService,
@@ -32,6 +39,20 @@ function printWorkItem(ctx: CliContext, item: WorkItem, names: ReadonlyMap<strin
   if (item.artifact_refs.length > 0) ctx.out.line(`  artifacts: ${item.artifact_refs.join(', ')}`);
   if (item.task_ids.length > 0)
     ctx.out.line(`  tasks: ${item.task_ids.map((task) => task.slice(0, 8)).join(', ')}`);
+}
+
+/**
+ * A watch as status lists it: when it looks next and, while its checks fail, how often and the last error
+ * (what the help request about a failing watch sends the operator here to read).
+ */
+function watchLine(watch: WatchItem): string {
+  const head = `watch ${watch.id.slice(0, 8)} ${watch.kind} ${watch.target_ref} ${watch.status}`;
+  if (watch.status === 'done') return head;
+  const failing =
+    watch.consecutive_failures > 0
+      ? `; ${watch.consecutive_failures} failed check(s) in a row, last: ${watch.last_error ?? 'no error recorded'}`
+      : '';
+  return `${head}, next check ${watch.next_due_at}${failing}`;
 }
 
 /**
@@ -207,11 +228,7 @@ export function registerMissionCommands(program: Command): void {
                 `  ${item.id.slice(0, 8)} ${item.status.padEnd(8)} ${item.kind.padEnd(10)} ${item.title}${agent ? ` [${agent}]` : ''}`,
               );
             }
-            for (const watch of view.watches ?? []) {
-              ctx.out.line(
-                `  watch ${watch.id.slice(0, 8)} ${watch.kind} ${watch.target_ref} ${watch.status}`,
-              );
-            }
+            for (const watch of view.watches ?? []) ctx.out.line(`  ${watchLine(watch)}`);
             for (const line of view.events ?? []) ctx.out.line(`  ${line}`);
           });
         }),
