@@ -281,6 +281,29 @@ describe('tt mission', () => {
     });
   });
 
+  it('deletes a finished mission; a running one only with --force', async () => {
+    const started = await t.json<Started>('mission', 'start', 'docs/design.md');
+    const id = started.mission.id;
+    const running = await t.tt('mission', 'delete', id.slice(0, 8));
+    expect(running.code).toBe(1);
+    expect(running.stderr).toBe(
+      `tt: error: Mission ${id} is running; only completed or failed missions can be deleted (use force to delete it anyway)\n`,
+    );
+    expect((await t.json('mission', 'stop', id, '--force')) as object).toMatchObject({ new_state: 'failed' });
+    const deleted = await t.tt('mission', 'delete', id.slice(0, 8));
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe(`Deleted mission ${id}\n`);
+    expect((await t.tt('mission', 'status', id)).stderr).toBe(`tt: error: Mission not found: ${id}\n`);
+
+    const forced = (await t.json<Started>('mission', 'start', 'docs/design.md')).mission.id;
+    expect(await t.json('mission', 'delete', forced, '--force')).toEqual({
+      mission_id: forced,
+      deleted: true,
+    });
+    const list = await t.json<{ missions: { id: string }[] }>('mission', 'list', '--all');
+    expect(list.missions.map((m) => m.id)).not.toContain(forced);
+  });
+
   it('takes the repository of #N from the town’s git origin', async () => {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: t.dir, stdio: 'ignore' });
     git('init', '-q');

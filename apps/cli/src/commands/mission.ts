@@ -296,6 +296,26 @@ export function registerMissionCommands(program: Command): void {
 
   examples(
     mission
+      .command('delete')
+      .description(
+        'Delete a completed or failed mission with its work items, watches, notes and events (its tasks stay)',
+      )
+      .argument('<mission-id>', 'the mission id, or its first characters')
+      .option('--force', 'delete it whatever its state, even while it runs')
+      .action(
+        act(async (ctx, id: string, opts: { force?: boolean }) => {
+          const result = await (await missions(ctx)).delete(await missionId(ctx, id), {
+            force: opts.force === true,
+          });
+          ctx.out.result(result, () => ctx.out.line(`Deleted mission ${result.mission_id}`));
+        }),
+      ),
+    'tt mission delete 7f3c…',
+    'tt mission delete 7f3c… --force   # a mission that is still running or stopped',
+  );
+
+  examples(
+    mission
       .command('item')
       .description(
         'One work item of a mission; --status or --artifact change it (ready: hand it out again; done: skip it)',
