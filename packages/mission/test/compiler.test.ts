@@ -124,6 +124,14 @@ describe('inference', () => {
     expect(inferKind({ title: 'Add login tests', body: '', labels: ['type: design'] })).toBe('design');
     expect(inferKind({ title: 'Add login endpoint', body: 'Also add tests', labels: [] })).toBe('implement');
     expect(inferKind({ title: 'Login', body: 'Write the design', labels: [] })).toBe('design');
+    // After "Implement …"/"Add …", review and merge words name the feature, not a review or a merge gate.
+    const titled = (title: string) => inferKind({ title, body: '', labels: [] });
+    expect(titled('Implement audit log')).toBe('implement');
+    expect(titled('Add review reminders')).toBe('implement');
+    expect(titled('Build the merge queue')).toBe('implement');
+    expect(titled('Audit the dependencies')).toBe('review');
+    expect(titled('Review the session handling')).toBe('review');
+    expect(titled('Add login tests')).toBe('test');
     expect(inferOwnerRole({ title: 'Login API', body: '', labels: ['area/frontend'] }, 'implement')).toBe(
       'frontend',
     );
