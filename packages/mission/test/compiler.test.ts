@@ -22,6 +22,7 @@ beforeAll(async () => {
     '---\ntitle: ignored\n---\n\n```md\n# Not this one\n```\n\n## Auth redesign ##\n\nBody # text\n',
   );
   await writeFile(join(townRoot, 'docs', 'plain.md'), 'No heading here, only prose.\n');
+  await writeFile(join(townRoot, 'docs', 'empty.md'), '\uFEFF\n  \n');
   await writeFile(join(outside, 'secret.md'), '# Secret\n');
   await symlink(join(outside, 'secret.md'), join(townRoot, 'docs', 'escape.md'));
   await symlink(outside, join(townRoot, 'linked-dir'));
@@ -291,6 +292,20 @@ describe('compileMission', () => {
       const error = await compileError(compile({}, [{ type: 'doc', path }]), 'OBJECTIVE_INVALID');
       expect(error.details.objective).toBe(path);
     }
+  });
+});
+
+describe('empty docs', () => {
+  it('refuses a doc with no text: an agent would have nothing to design from', async () => {
+    const error = await compileError(
+      compile({}, [
+        { type: 'doc', path: 'docs/auth.md' },
+        { type: 'doc', path: 'docs/empty.md' },
+      ]),
+      'OBJECTIVE_INVALID',
+    );
+    expect(error.message).toBe("doc objective 'docs/empty.md': is empty");
+    expect(error.details.objective).toBe('docs/empty.md');
   });
 });
 
