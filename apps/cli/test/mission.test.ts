@@ -79,6 +79,10 @@ describe('tt mission', () => {
     expect(events.length).toBeGreaterThan(1);
     expect(events.every((event) => event.mission_id === started.mission.id)).toBe(true);
     expect(events[0]?.message).toContain('pause: freeze');
+    // No worker runs in this town: the note waits, and the command says why nothing reads it yet.
+    const unread = await t.tt('mission', 'note', started.mission.id, 'hello');
+    expect(unread.stdout).toBe(`Noted for mission ${started.mission.id}; the next tick reads it.\n`);
+    expect(unread.stderr).toContain('No worker is running for this town: nothing is scheduled');
     expect(await t.json('mission', 'stop', started.mission.id)).toMatchObject({ new_state: 'blocked' });
     const again = await t.tt('mission', 'stop', started.mission.id);
     expect(again.code).toBe(0);
@@ -89,6 +93,7 @@ describe('tt mission', () => {
     const running = await t.tt('mission', 'resume', started.mission.id.slice(0, 8));
     expect(running.code).toBe(0);
     expect(running.stdout).toBe(`Mission ${started.mission.id} was already running\n`);
+    expect(running.stderr).toContain('No worker is running for this town: nothing is scheduled');
     expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({
       status: 'already running',
       previous_state: 'running',
@@ -124,6 +129,13 @@ describe('tt mission', () => {
     expect(finished.stderr).toBe(
       `tt: error: Mission ${started.mission.id} is failed and cannot be resumed\n`,
     );
+    // A note to it is only logged: nothing will act on it, and the command does not promise otherwise.
+    const late = await t.tt('mission', 'note', started.mission.id, 'resume');
+    expect(late.code).toBe(0);
+    expect(late.stdout).toBe(
+      `Noted in the log of mission ${started.mission.id}; it is failed, so nothing acts on the note.\n`,
+    );
+    expect(late.stderr).toBe('');
   });
 
   it('fails with one line and a non-zero exit on bad objectives, unknown missions and cycles', async () => {

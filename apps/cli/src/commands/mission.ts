@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import {
   isTinytownError,
   objectiveLabel,
+  TERMINAL_MISSION_STATES,
   TinytownError,
   type WatchItem,
   type WorkItem,
@@ -282,13 +283,15 @@ export function registerMissionCommands(program: Command): void {
             }
             throw error;
           });
-          ctx.out.result(result, () =>
+          const unscheduled = await noWorkerNote(ctx);
+          ctx.out.result(result, () => {
             ctx.out.line(
               result.previous_state === result.new_state
                 ? `Mission ${result.mission_id} was already running`
                 : `Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`,
-            ),
-          );
+            );
+            if (unscheduled) ctx.out.note(unscheduled);
+          });
         }),
       ),
     'tt mission resume 7f3c…',
@@ -367,9 +370,18 @@ export function registerMissionCommands(program: Command): void {
             body: text,
             sender: 'conductor',
           });
-          ctx.out.result({ note }, () =>
-            ctx.out.line(`Noted for mission ${note.mission_id}; the next tick reads it.`),
-          );
+          const { state } = await (await ctx.town()).missions.get(note.mission_id);
+          // A finished mission is ticked once more only to log that its notes are ignored.
+          const finished = TERMINAL_MISSION_STATES.includes(state);
+          const unscheduled = finished ? undefined : await noWorkerNote(ctx);
+          ctx.out.result({ note }, () => {
+            ctx.out.line(
+              finished
+                ? `Noted in the log of mission ${note.mission_id}; it is ${state}, so nothing acts on the note.`
+                : `Noted for mission ${note.mission_id}; the next tick reads it.`,
+            );
+            if (unscheduled) ctx.out.note(unscheduled);
+          });
         }),
       ),
     'tt mission note 7f3c… "pause: waiting for the API freeze"',
