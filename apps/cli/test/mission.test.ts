@@ -79,6 +79,10 @@ describe('tt mission', () => {
     expect(events.length).toBeGreaterThan(1);
     expect(events.every((event) => event.mission_id === started.mission.id)).toBe(true);
     expect(events[0]?.message).toContain('pause: freeze');
+    // No worker runs in this town: the note waits, and the command says why nothing reads it yet.
+    const unread = await t.tt('mission', 'note', started.mission.id, 'hello');
+    expect(unread.stdout).toBe(`Noted for mission ${started.mission.id}; the next tick reads it.\n`);
+    expect(unread.stderr).toContain('No worker is running for this town: nothing is scheduled');
     expect(await t.json('mission', 'stop', started.mission.id)).toMatchObject({ new_state: 'blocked' });
     const again = await t.tt('mission', 'stop', started.mission.id);
     expect(again.code).toBe(0);
@@ -89,6 +93,7 @@ describe('tt mission', () => {
     const running = await t.tt('mission', 'resume', started.mission.id.slice(0, 8));
     expect(running.code).toBe(0);
     expect(running.stdout).toBe(`Mission ${started.mission.id} was already running\n`);
+    expect(running.stderr).toContain('No worker is running for this town: nothing is scheduled');
     expect(await t.json('mission', 'resume', started.mission.id)).toMatchObject({
       status: 'already running',
       previous_state: 'running',
@@ -124,6 +129,13 @@ describe('tt mission', () => {
     expect(finished.stderr).toBe(
       `tt: error: Mission ${started.mission.id} is failed and cannot be resumed\n`,
     );
+    // A note to it is only logged: nothing will act on it, and the command does not promise otherwise.
+    const late = await t.tt('mission', 'note', started.mission.id, 'resume');
+    expect(late.code).toBe(0);
+    expect(late.stdout).toBe(
+      `Noted in the log of mission ${started.mission.id}; it is failed, so nothing acts on the note.\n`,
+    );
+    expect(late.stderr).toBe('');
   });
 
   it('fails with one line and a non-zero exit on bad objectives, unknown missions and cycles', async () => {
@@ -240,6 +252,68 @@ describe('tt mission', () => {
     expect((await t.json('mission', 'stop', missionId, '--force')) as object).toMatchObject({
       new_state: 'failed',
     });
+  });
+
+  it('status --watches shows when each watch looks next and, while its checks fail, the last error', async () => {
+    github.setIssue('acme/app', { number: 4, title: 'Implement exports', labels: ['backend'] });
+    const started = await t.json<Started>('mission', 'start', 'acme/app#4', '--no-reviewer');
+    const missionId = started.mission.id;
+    const itemId = started.work_items[0]?.id ?? '';
+    const town = await Town.connect({ url: redis.current.url, town: t.name });
+    try {
+      await town.agents.register({ name: 'backend-4', cli: 'fake', role: 'backend' });
+      await town.agents.transition('backend-4', 'idle');
+      const dispatcher = new Dispatcher({
+        town,
+        forge: createGitHubForge({ token: 'test-token', baseUrl: github.url }),
+        mission: missionId,
+        pollMs: 0,
+        reap: false,
+      });
+      await dispatcher.pass();
+      const [taskId = ''] = (await town.missions.workItem(missionId, itemId))?.task_ids ?? [];
+      // A pull request the forge does not know: every check of its watches fails.
+      const done = await t.tt('task', 'complete', taskId, '--result', 'Opened acme/app#404');
+      expect(done.code).toBe(0);
+      await dispatcher.pass();
+    } finally {
+      await town.close();
+    }
+    const status = await t.tt('mission', 'status', missionId.slice(0, 8), '--watches');
+    expect(status.code).toBe(0);
+    const lines = status.stdout.split('\n').filter((line) => line.startsWith('  watch '));
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      expect(line).toMatch(
+        /^ {2}watch [0-9a-f]{8} \w+ acme\/app#404 active, next check \d{4}-\d\d-\d\dT[\d:.]+Z; 1 failed check\(s\) in a row, last: .*acme\/app#404.*404/,
+      );
+    }
+    expect((await t.json('mission', 'stop', missionId, '--force')) as object).toMatchObject({
+      new_state: 'failed',
+    });
+  });
+
+  it('deletes a finished mission; a running one only with --force', async () => {
+    const started = await t.json<Started>('mission', 'start', 'docs/design.md');
+    const id = started.mission.id;
+    const running = await t.tt('mission', 'delete', id.slice(0, 8));
+    expect(running.code).toBe(1);
+    expect(running.stderr).toBe(
+      `tt: error: Mission ${id} is running; only completed or failed missions can be deleted (use force to delete it anyway)\n`,
+    );
+    expect((await t.json('mission', 'stop', id, '--force')) as object).toMatchObject({ new_state: 'failed' });
+    const deleted = await t.tt('mission', 'delete', id.slice(0, 8));
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe(`Deleted mission ${id}\n`);
+    expect((await t.tt('mission', 'status', id)).stderr).toBe(`tt: error: Mission not found: ${id}\n`);
+
+    const forced = (await t.json<Started>('mission', 'start', 'docs/design.md')).mission.id;
+    expect(await t.json('mission', 'delete', forced, '--force')).toEqual({
+      mission_id: forced,
+      deleted: true,
+    });
+    const list = await t.json<{ missions: { id: string }[] }>('mission', 'list', '--all');
+    expect(list.missions.map((m) => m.id)).not.toContain(forced);
   });
 
   it('takes the repository of #N from the town’s git origin', async () => {

@@ -22,6 +22,7 @@ beforeAll(async () => {
     '---\ntitle: ignored\n---\n\n```md\n# Not this one\n```\n\n## Auth redesign ##\n\nBody # text\n',
   );
   await writeFile(join(townRoot, 'docs', 'plain.md'), 'No heading here, only prose.\n');
+  await writeFile(join(townRoot, 'docs', 'empty.md'), '\uFEFF\n  \n');
   await writeFile(join(outside, 'secret.md'), '# Secret\n');
   await symlink(join(outside, 'secret.md'), join(townRoot, 'docs', 'escape.md'));
   await symlink(outside, join(townRoot, 'linked-dir'));
@@ -124,6 +125,14 @@ describe('inference', () => {
     expect(inferKind({ title: 'Add login tests', body: '', labels: ['type: design'] })).toBe('design');
     expect(inferKind({ title: 'Add login endpoint', body: 'Also add tests', labels: [] })).toBe('implement');
     expect(inferKind({ title: 'Login', body: 'Write the design', labels: [] })).toBe('design');
+    // After "Implement …"/"Add …", review and merge words name the feature, not a review or a merge gate.
+    const titled = (title: string) => inferKind({ title, body: '', labels: [] });
+    expect(titled('Implement audit log')).toBe('implement');
+    expect(titled('Add review reminders')).toBe('implement');
+    expect(titled('Build the merge queue')).toBe('implement');
+    expect(titled('Audit the dependencies')).toBe('review');
+    expect(titled('Review the session handling')).toBe('review');
+    expect(titled('Add login tests')).toBe('test');
     expect(inferOwnerRole({ title: 'Login API', body: '', labels: ['area/frontend'] }, 'implement')).toBe(
       'frontend',
     );
@@ -283,6 +292,20 @@ describe('compileMission', () => {
       const error = await compileError(compile({}, [{ type: 'doc', path }]), 'OBJECTIVE_INVALID');
       expect(error.details.objective).toBe(path);
     }
+  });
+});
+
+describe('empty docs', () => {
+  it('refuses a doc with no text: an agent would have nothing to design from', async () => {
+    const error = await compileError(
+      compile({}, [
+        { type: 'doc', path: 'docs/auth.md' },
+        { type: 'doc', path: 'docs/empty.md' },
+      ]),
+      'OBJECTIVE_INVALID',
+    );
+    expect(error.message).toBe("doc objective 'docs/empty.md': is empty");
+    expect(error.details.objective).toBe('docs/empty.md');
   });
 });
 

@@ -95,6 +95,24 @@ describe('stalled missions ask for help', () => {
     expect(redirected.task_ids).toHaveLength(2);
   });
 
+  it('a mission with ready work and no idle agent says it waits for one, and stops saying so once one takes it', async () => {
+    const { service, mission, dispatcher } = await started(
+      { reviewer_required: false, max_parallel_items: 1 },
+      2,
+    );
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).mission.blocked_reason).toBe(
+      'Waiting for an idle agent to take 2 ready work item(s)',
+    );
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    // One item is handed out and the other waits for the free slot (max_parallel_items 1), not for an agent.
+    const view = await service.get(mission.id);
+    expect(view.summary).toMatchObject({ assigned: 1, ready: 1 });
+    expect(view.mission.blocked_reason).toBeNull();
+  });
+
   it('the status of a mission whose work task failed names the item, the task and why it failed', async () => {
     const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
     const reasons = ['the repository has no login module', ''];

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { isTinytownError, objectiveLabel, TinytownError, type WorkItem, WorkStatus } from '@tinytown/core';
+import {
+  isTinytownError,
+  objectiveLabel,
+  TERMINAL_MISSION_STATES,
+  TinytownError,
+  type WatchItem,
+  type WorkItem,
+  WorkStatus,
+} from '@tinytown/core';
 import {
   createGitHubForge,
   MissionService,
@@ -32,6 +40,20 @@ function printWorkItem(ctx: CliContext, item: WorkItem, names: ReadonlyMap<strin
   if (item.artifact_refs.length > 0) ctx.out.line(`  artifacts: ${item.artifact_refs.join(', ')}`);
   if (item.task_ids.length > 0)
     ctx.out.line(`  tasks: ${item.task_ids.map((task) => task.slice(0, 8)).join(', ')}`);
+}
+
+/**
+ * A watch as status lists it: when it looks next and, while its checks fail, how often and the last error
+ * (what the help request about a failing watch sends the operator here to read).
+ */
+function watchLine(watch: WatchItem): string {
+  const head = `watch ${watch.id.slice(0, 8)} ${watch.kind} ${watch.target_ref} ${watch.status}`;
+  if (watch.status === 'done') return head;
+  const failing =
+    watch.consecutive_failures > 0
+      ? `; ${watch.consecutive_failures} failed check(s) in a row, last: ${watch.last_error ?? 'no error recorded'}`
+      : '';
+  return `${head}, next check ${watch.next_due_at}${failing}`;
 }
 
 /**
@@ -207,11 +229,7 @@ export function registerMissionCommands(program: Command): void {
                 `  ${item.id.slice(0, 8)} ${item.status.padEnd(8)} ${item.kind.padEnd(10)} ${item.title}${agent ? ` [${agent}]` : ''}`,
               );
             }
-            for (const watch of view.watches ?? []) {
-              ctx.out.line(
-                `  watch ${watch.id.slice(0, 8)} ${watch.kind} ${watch.target_ref} ${watch.status}`,
-              );
-            }
+            for (const watch of view.watches ?? []) ctx.out.line(`  ${watchLine(watch)}`);
             for (const line of view.events ?? []) ctx.out.line(`  ${line}`);
           });
         }),
@@ -265,16 +283,38 @@ export function registerMissionCommands(program: Command): void {
             }
             throw error;
           });
-          ctx.out.result(result, () =>
+          const unscheduled = await noWorkerNote(ctx);
+          ctx.out.result(result, () => {
             ctx.out.line(
               result.previous_state === result.new_state
                 ? `Mission ${result.mission_id} was already running`
                 : `Mission ${result.mission_id}: ${result.previous_state} -> ${result.new_state}`,
-            ),
-          );
+            );
+            if (unscheduled) ctx.out.note(unscheduled);
+          });
         }),
       ),
     'tt mission resume 7f3c…',
+  );
+
+  examples(
+    mission
+      .command('delete')
+      .description(
+        'Delete a completed or failed mission with its work items, watches, notes and events (its tasks stay)',
+      )
+      .argument('<mission-id>', 'the mission id, or its first characters')
+      .option('--force', 'delete it whatever its state, even while it runs')
+      .action(
+        act(async (ctx, id: string, opts: { force?: boolean }) => {
+          const result = await (await missions(ctx)).delete(await missionId(ctx, id), {
+            force: opts.force === true,
+          });
+          ctx.out.result(result, () => ctx.out.line(`Deleted mission ${result.mission_id}`));
+        }),
+      ),
+    'tt mission delete 7f3c…',
+    'tt mission delete 7f3c… --force   # a mission that is still running or stopped',
   );
 
   examples(
@@ -330,9 +370,18 @@ export function registerMissionCommands(program: Command): void {
             body: text,
             sender: 'conductor',
           });
-          ctx.out.result({ note }, () =>
-            ctx.out.line(`Noted for mission ${note.mission_id}; the next tick reads it.`),
-          );
+          const { state } = await (await ctx.town()).missions.get(note.mission_id);
+          // A finished mission is ticked once more only to log that its notes are ignored.
+          const finished = TERMINAL_MISSION_STATES.includes(state);
+          const unscheduled = finished ? undefined : await noWorkerNote(ctx);
+          ctx.out.result({ note }, () => {
+            ctx.out.line(
+              finished
+                ? `Noted in the log of mission ${note.mission_id}; it is ${state}, so nothing acts on the note.`
+                : `Noted for mission ${note.mission_id}; the next tick reads it.`,
+            );
+            if (unscheduled) ctx.out.note(unscheduled);
+          });
         }),
       ),
     'tt mission note 7f3c… "pause: waiting for the API freeze"',

@@ -52,7 +52,7 @@ export function firstHeading(markdown: string): string | null {
 
 /**
  * Reads a doc objective, refusing any path that leaves the town root — by `..`, by being absolute
- * elsewhere, or through a symlink — since objectives can come from remote API callers.
+ * elsewhere, or through a symlink — since objectives can come from remote API callers, and an empty doc.
  */
 export async function readDocObjective(townRoot: string, path: string): Promise<DocObjectiveFile> {
   if (path.includes('\0')) throw invalid(path, 'contains a NUL byte');
@@ -79,6 +79,8 @@ export async function readDocObjective(townRoot: string, path: string): Promise<
   if (info.size > MAX_DOC_BYTES) throw invalid(path, `is larger than ${MAX_DOC_BYTES} bytes`);
 
   const text = await readFile(real, 'utf8');
+  // An agent handed an empty doc has nothing to design from: most likely the wrong file, or not saved yet.
+  if (text.replace(/^\uFEFF/, '').trim() === '') throw invalid(path, 'is empty');
   const relPath = relative(root, requested).split(sep).join('/');
   return { path: relPath, title: firstHeading(text) ?? relPath };
 }

@@ -66,14 +66,23 @@ export interface IssueText {
 const IMPLEMENT_TITLE = /^\s*(?:add|implement|build|create|support|introduce|make|allow|enable|refactor)\b/i;
 
 /**
+ * Kinds that, after "Add …"/"Implement …", name the feature being built rather than the work: "Implement
+ * audit log" and "Add review reminders" are code for a developer, not a review for the reviewer (who would
+ * get it, and it would skip the review gate); "Build the merge queue" is no merge gate.
+ */
+const FEATURE_WORDS: ReadonlySet<WorkKind> = new Set(['review', 'merge_gate']);
+
+/**
  * The title is read before the body, and a title that opens with "Add …"/"Implement …" settles it: an
  * issue "Add login endpoint" whose body says "also add tests" is implementation work, not a test item.
  */
 export function inferKind(issue: IssueText): WorkKind {
+  const opensWithCode = IMPLEMENT_TITLE.test(issue.title);
+  const titled = fromText(KIND_PATTERNS, issue.title);
   return (
     fromLabels(KIND_RULES, issue.labels) ??
-    fromText(KIND_PATTERNS, issue.title) ??
-    (IMPLEMENT_TITLE.test(issue.title) ? 'implement' : null) ??
+    (titled && !(opensWithCode && FEATURE_WORDS.has(titled)) ? titled : null) ??
+    (opensWithCode ? 'implement' : null) ??
     fromText(KIND_PATTERNS, issue.body) ??
     'implement'
   );

@@ -213,7 +213,12 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
   else {
     // Said even while other items move: the mission cannot finish without the person these wait for.
     reason = waitingOnOperator(failed);
-    if (!reason && !ready && !items.some((item) => item.status === 'assigned' || item.status === 'running')) {
+    const inProgress = items.filter((item) => item.status === 'assigned' || item.status === 'running').length;
+    const readyCount = items.filter((item) => item.status === 'ready').length;
+    if (!reason && readyCount > 0 && inProgress < draft.mission.policy.max_parallel_items) {
+      // Assignment ran just before with slots to spare: no agent was idle (or fit) for what is left.
+      reason = `Waiting for an idle agent to take ${readyCount} ready work item(s)`;
+    } else if (!reason && !ready && inProgress === 0) {
       reason = 'Waiting on dependency, review, or external watch';
     }
   }
