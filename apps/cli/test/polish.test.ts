@@ -55,3 +55,16 @@ describe('counts in text output', () => {
     await t.json('backlog', 'remove', added.task.id);
   });
 });
+
+describe('tt backlog list', () => {
+  it('shows the short ids other listings show; --json keeps the full ones', async () => {
+    const { task } = await t.json<{ task: Task }>('backlog', 'add', 'short and sweet', '--tags', 'docs');
+    const text = (await t.tt('backlog', 'list')).stdout;
+    expect(text).toContain(`  ${task.id.slice(0, 8)} short and sweet [docs]\n`);
+    expect(text).not.toContain(task.id);
+    expect((await t.json<{ tasks: Task[] }>('backlog', 'list')).tasks.map((listed) => listed.id)).toContain(
+      task.id,
+    );
+    await t.json('backlog', 'remove', task.id);
+  });
+});

@@ -505,7 +505,7 @@ export function registerWorkCommands(program: Command): void {
             ctx.out.line(`Backlog (${plural(tasks.length, 'task')}):`);
             for (const t of tasks) {
               ctx.out.line(
-                `  ${t.id} ${truncate(t.description, 60)}${t.tags.length > 0 ? ` [${t.tags.join(', ')}]` : ''}`,
+                `  ${t.id.slice(0, 8)} ${truncate(t.description, 60)}${t.tags.length > 0 ? ` [${t.tags.join(', ')}]` : ''}`,
               );
             }
           });
