@@ -68,3 +68,19 @@ describe('tt backlog list', () => {
     await t.json('backlog', 'remove', task.id);
   });
 });
+
+describe('tt reclaim', () => {
+  it('with nothing held by stopped agents says so in one line', async () => {
+    const { pid } = await t.json<{ agent: Agent; pid: number }>('spawn', 'idle-one', '--cli', 'echo');
+    await t.json('kill', 'idle-one');
+    await until(() => !alive(pid), 15_000, 'the agent process exiting');
+    for (const args of [[], ['--from', 'idle-one'], ['--to-backlog']]) {
+      const run = await t.tt('reclaim', ...args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        /^Nothing to reclaim: (no stopped agent|idle-one) holds any messages or tasks\n$/,
+      );
+    }
+    expect(await t.json('reclaim')).toMatchObject({ reclaimed: 0, destination: { kind: 'listed' } });
+  });
+});

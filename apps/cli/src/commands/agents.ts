@@ -702,6 +702,13 @@ export function registerAgentCommands(program: Command): void {
               ...(opts.from ? { from: opts.from } : {}),
             });
             ctx.out.result(result, () => {
+              const holding = result.work.filter((held) => held.messages.length + held.tasks.length > 0);
+              if (result.reclaimed === 0 && holding.length === 0) {
+                ctx.out.line(
+                  `Nothing to reclaim: ${opts.from ? `${opts.from} holds` : 'no stopped agent holds'} any messages or tasks`,
+                );
+                return;
+              }
               if (result.destination.kind === 'listed') {
                 ctx.out.line(
                   `${plural(result.reclaimed, 'item')} held by stopped agents (nothing moved; use --to-backlog or --to <agent>):`,
@@ -711,7 +718,7 @@ export function registerAgentCommands(program: Command): void {
                   result.destination.kind === 'agent' ? result.destination.agent.name : 'the backlog';
                 ctx.out.line(`Reclaimed ${plural(result.reclaimed, 'item')} to ${where}`);
               }
-              for (const held of result.work) {
+              for (const held of holding) {
                 ctx.out.line(
                   `  ${held.agent.name}: ${plural(held.messages.length, 'message')}, ${plural(held.tasks.length, 'task')}`,
                 );
