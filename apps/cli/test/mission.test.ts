@@ -118,7 +118,7 @@ describe('tt mission', () => {
     }
     expect(human.stdout).toContain('objectives: acme/app#1, acme/app#2, docs/design.md\n');
     expect(human.stdout).toMatch(
-      /^ {2}work: 0\/\d+ done, \d+ running, \d+ assigned, \d+ ready, \d+ pending, \d+ blocked; \d+ active watch\(es\)$/m,
+      /^ {2}work: 0\/\d+ done, \d+ running, \d+ assigned, \d+ ready, \d+ pending, \d+ blocked; \d+ active watch(es)?$/m,
     );
     // A finished mission is not resumed, however it is asked.
     expect(await t.json('mission', 'stop', started.mission.id, '--force')).toMatchObject({

@@ -32,7 +32,7 @@ import { act, examples } from '../action.js';
 import { activeMissions, describeMission } from '../active-missions.js';
 import { type CliContext, parseNonNegative, parsePositiveInt } from '../context.js';
 import type { Output } from '../output.js';
-import { ago, truncate } from '../output.js';
+import { ago, plural, truncate } from '../output.js';
 import {
   agentPidFile,
   ensureTtShim,
@@ -332,7 +332,9 @@ export function registerAgentCommands(program: Command): void {
               const result = await runLoopHere(ctx, town, agent, maxRounds);
               const final = await town.agents.get(agent.id).catch(() => agent);
               ctx.out.result({ agent: final, result }, () =>
-                ctx.out.line(`Agent ${agent.name} ended: ${result.reason} after ${result.rounds} round(s)`),
+                ctx.out.line(
+                  `Agent ${agent.name} ended: ${result.reason} after ${plural(result.rounds, 'round')}`,
+                ),
               );
               if (result.reason === 'error') {
                 throw new TinytownError(
@@ -388,7 +390,7 @@ export function registerAgentCommands(program: Command): void {
             for (const agent of agents) {
               const queued = agent.inbox_len + agent.urgent_len;
               ctx.out.line(
-                `${agentLine(ctx.out, agent)}  ${stateText(ctx.out, agent)}  ${queued} queued, ${agent.rounds_completed} rounds, ${agent.tasks_completed} tasks done`,
+                `${agentLine(ctx.out, agent)}  ${stateText(ctx.out, agent)}  ${queued} queued, ${plural(agent.rounds_completed, 'round')}, ${plural(agent.tasks_completed, 'task')} done`,
               );
             }
             if (agents.some((agent) => isTerminalAgentState(agent.state))) {
@@ -420,7 +422,7 @@ export function registerAgentCommands(program: Command): void {
               const p = agent.pending;
               const queued = agent.inbox_len + agent.urgent_len;
               out.line(
-                `  ${agentLine(out, agent)} ${stateText(out, agent)} - ${queued} queued (T:${p.task} Q:${p.query} I:${p.info} C:${p.ack}), ${agent.rounds_completed} rounds, ${agent.tasks_completed} done, heartbeat ${ago(agent.last_heartbeat)}`,
+                `  ${agentLine(out, agent)} ${stateText(out, agent)} - ${queued} queued (T:${p.task} Q:${p.query} I:${p.info} C:${p.ack}), ${plural(agent.rounds_completed, 'round')}, ${agent.tasks_completed} done, heartbeat ${ago(agent.last_heartbeat)}`,
               );
               for (const task of agent.running_tasks) {
                 out.line(
@@ -519,7 +521,9 @@ export function registerAgentCommands(program: Command): void {
           if (opts.foreground) {
             const result = await runLoopHere(ctx, town, agent, maxRounds);
             ctx.out.result({ agent: await town.agents.get(agent.id), result }, () =>
-              ctx.out.line(`Agent ${agent.name} ended: ${result.reason} after ${result.rounds} round(s)`),
+              ctx.out.line(
+                `Agent ${agent.name} ended: ${result.reason} after ${plural(result.rounds, 'round')}`,
+              ),
             );
             if (result.reason === 'error')
               throw new TinytownError('INVALID_TRANSITION', `agent ${agent.name} ended in error`);
@@ -605,7 +609,7 @@ export function registerAgentCommands(program: Command): void {
             ctx.out.line(
               removed.length === 0
                 ? 'No agents to prune.'
-                : `Pruned ${removed.length} agent(s): ${removed.join(', ')}`,
+                : `Pruned ${plural(removed.length, 'agent')}: ${removed.join(', ')}`,
             ),
           );
         }),
@@ -657,7 +661,7 @@ export function registerAgentCommands(program: Command): void {
                 `Stopped the round ${agentLine(ctx.out, agent)} left running (it was already stopped)`,
               );
             ctx.out.line(
-              `${result.recovered.length} agent(s) recovered of ${result.checked} with a lease; ${result.messagesReturned} message(s) returned, ${result.tasksRequeued} task(s) back to assigned`,
+              `${plural(result.recovered.length, 'agent')} recovered of ${result.checked} with a lease; ${plural(result.messagesReturned, 'message')} returned, ${plural(result.tasksRequeued, 'task')} back to assigned`,
             );
             if (result.recovered.length > 0) {
               ctx.out.line("Move their work on with 'tt reclaim --to-backlog' or 'tt restart <agent>'.");
@@ -705,7 +709,7 @@ export function registerAgentCommands(program: Command): void {
               const orphans = await town.recovery.reclaimOrphans(action);
               ctx.out.result({ action, orphans }, () => {
                 ctx.out.line(
-                  `${orphans.length} orphan task(s)${action === 'list' ? '' : ` handled (${action})`}`,
+                  `${plural(orphans.length, 'orphan task')}${action === 'list' ? '' : ` handled (${action})`}`,
                 );
                 for (const { task, reason } of orphans) {
                   ctx.out.line(
@@ -727,18 +731,25 @@ export function registerAgentCommands(program: Command): void {
               ...(opts.from ? { from: opts.from } : {}),
             });
             ctx.out.result(result, () => {
+              const holding = result.work.filter((held) => held.messages.length + held.tasks.length > 0);
+              if (result.reclaimed === 0 && holding.length === 0) {
+                ctx.out.line(
+                  `Nothing to reclaim: ${opts.from ? `${opts.from} holds` : 'no stopped agent holds'} any messages or tasks`,
+                );
+                return;
+              }
               if (result.destination.kind === 'listed') {
                 ctx.out.line(
-                  `${result.reclaimed} item(s) held by stopped agents (nothing moved; use --to-backlog or --to <agent>):`,
+                  `${plural(result.reclaimed, 'item')} held by stopped agents (nothing moved; use --to-backlog or --to <agent>):`,
                 );
               } else {
                 const where =
                   result.destination.kind === 'agent' ? result.destination.agent.name : 'the backlog';
-                ctx.out.line(`Reclaimed ${result.reclaimed} item(s) to ${where}`);
+                ctx.out.line(`Reclaimed ${plural(result.reclaimed, 'item')} to ${where}`);
               }
-              for (const held of result.work) {
+              for (const held of holding) {
                 ctx.out.line(
-                  `  ${held.agent.name}: ${held.messages.length} message(s), ${held.tasks.length} task(s)`,
+                  `  ${held.agent.name}: ${plural(held.messages.length, 'message')}, ${plural(held.tasks.length, 'task')}`,
                 );
                 for (const task of held.tasks)
                   ctx.out.line(`    task ${task.id} (${task.state}) ${truncate(task.description, 50)}`);

@@ -13,6 +13,7 @@ import type { Town } from '@tinytown/store';
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import { activeMissions, describeMission } from '../active-missions.js';
+import { plural } from '../output.js';
 import { ensureTtShim, townPaths } from '../processes.js';
 
 /**
@@ -80,7 +81,7 @@ export async function conductorBriefing(town: Town, root: string): Promise<strin
     `- Agents: ${agents.length} (${live.length} running)`,
     ...agents.map(
       (agent) =>
-        `  - ${displayLabel(agent)} — \`${agent.name}\`, ${agentStateLabel(agent.state)}, ${agent.inbox_len + agent.urgent_len} queued message(s), ${agent.tasks_completed} task(s) done`,
+        `  - ${displayLabel(agent)} — \`${agent.name}\`, ${agentStateLabel(agent.state)}, ${plural(agent.inbox_len + agent.urgent_len, 'queued message')}, ${plural(agent.tasks_completed, 'task')} done`,
     ),
     `- Tasks: ${tasks.length} total, ${open} in flight, ${backlog} waiting in the backlog`,
     `- Missions: ${missions.length} active`,

@@ -20,6 +20,7 @@ import {
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import { type CliContext, parseChoice, parsePositiveInt } from '../context.js';
+import { plural } from '../output.js';
 import { assigneeNames } from './work.js';
 
 /** `assigned` is the dispatcher's to set (a redirect note names the agent); the service says so too. */
@@ -157,7 +158,7 @@ export function registerMissionCommands(program: Command): void {
             const unscheduled = await noWorkerNote(ctx);
             ctx.out.result(started, () => {
               ctx.out.line(
-                `Mission ${started.mission.id} started with ${started.work_items.length} work item(s):`,
+                `Mission ${started.mission.id} started with ${plural(started.work_items.length, 'work item')}:`,
               );
               for (const item of started.work_items) {
                 ctx.out.line(`  ${item.id.slice(0, 8)} ${item.kind.padEnd(10)} ${item.title}`);
@@ -214,7 +215,7 @@ export function registerMissionCommands(program: Command): void {
             ctx.out.line(`Mission ${m.id}: ${m.state}${m.blocked_reason ? ` (${m.blocked_reason})` : ''}`);
             ctx.out.line(`  objectives: ${m.objective_refs.map(objectiveLabel).join(', ')}`);
             ctx.out.line(
-              `  work: ${summary.done}/${summary.total_work_items} done, ${summary.running} running, ${summary.assigned} assigned, ${summary.ready} ready, ${summary.pending} pending, ${summary.blocked} blocked; ${summary.active_watches} active watch(es)`,
+              `  work: ${summary.done}/${summary.total_work_items} done, ${summary.running} running, ${summary.assigned} assigned, ${summary.ready} ready, ${summary.pending} pending, ${summary.blocked} blocked; ${plural(summary.active_watches, 'active watch', 'active watches')}`,
             );
             for (const failed of view.failed_items) {
               const item = failed.work_item_id.slice(0, 8);

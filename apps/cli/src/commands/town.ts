@@ -27,6 +27,7 @@ import { act, examples } from '../action.js';
 import { formatValue, getPath, keyPath, setConfigKey } from '../config-keys.js';
 import type { CliContext } from '../context.js';
 import { machineConfigFile, readMachineConfig } from '../machine-config.js';
+import { plural } from '../output.js';
 import { isAlive, readPid, stopAgentProcesses, townPaths, waitForExit } from '../processes.js';
 import { readRegistry, registerTown, registryFile } from '../registry.js';
 
@@ -52,7 +53,7 @@ function sanitizeName(raw: string): string {
 /** `<repo>-<branch>` inside a git repository, else the directory's name. */
 /** What a snapshot holds, in words, for `tt save` and `tt restore`. */
 function snapshotContents(counts: ImportResult): string {
-  return `${counts.agents} agent(s), ${counts.tasks} task(s), ${counts.backlog} backlog entries, ${counts.messages} message(s), ${counts.missions} mission(s) and ${counts.events} event(s)`;
+  return `${plural(counts.agents, 'agent')}, ${plural(counts.tasks, 'task')}, ${plural(counts.backlog, 'backlog entry', 'backlog entries')}, ${plural(counts.messages, 'message')}, ${plural(counts.missions, 'mission')} and ${plural(counts.events, 'event')}`;
 }
 
 export function deriveTownName(dir: string): string {
@@ -269,7 +270,9 @@ export function registerTownCommands(program: Command): void {
               redis_stopped: redisStopped,
             },
             () => {
-              ctx.out.line(`Stopped ${agentsStopped} agent(s) (${loops} local process(es))`);
+              ctx.out.line(
+                `Stopped ${plural(agentsStopped, 'agent')} (${plural(loops, 'local process', 'local processes')})`,
+              );
               if (upStopped) ctx.out.line("Stopped 'tt up'");
               ctx.out.line(
                 redisStopped ? 'Stopped the town’s redis-server' : 'No local redis-server was running',
@@ -294,7 +297,9 @@ export function registerTownCommands(program: Command): void {
               `The town's Redis is not running: only this machine's agent processes were stopped (${loops}); the agents' states are as they were`,
             );
           ctx.out.result({ agents_stopped: agentsStopped, processes_stopped: loops }, () =>
-            ctx.out.line(`Stopped ${agentsStopped} agent(s) (${loops} local process(es))`),
+            ctx.out.line(
+              `Stopped ${plural(agentsStopped, 'agent')} (${plural(loops, 'local process', 'local processes')})`,
+            ),
           );
         }),
       ),
@@ -422,7 +427,10 @@ export function registerTownCommands(program: Command): void {
             if (towns.length === 0)
               ctx.out.line(`No towns registered (${registryFile()}); 'tt init' registers one.`);
             for (const town of towns) {
-              const detail = 'agents' in town ? `${town.agents} agents (${town.active} active)` : town.status;
+              const detail =
+                town.status === 'online'
+                  ? `${plural(town.agents, 'agent')} (${town.active} active)`
+                  : town.status;
               ctx.out.line(`${ctx.out.paint('bold', town.name || '?')} ${detail}\n    ${town.path}`);
             }
           });
@@ -453,8 +461,8 @@ export function registerTownCommands(program: Command): void {
             ctx.out.result(doc, () => {
               ctx.out.line(
                 opts.agentsOnly
-                  ? `Would delete ${counts.agents} agent(s) and their queues.`
-                  : `Would delete ${counts.agents} agent(s), ${tasks} task(s), ${counts.backlog} backlog entries, events and history.`,
+                  ? `Would delete ${plural(counts.agents, 'agent')} and their queues.`
+                  : `Would delete ${plural(counts.agents, 'agent')}, ${plural(tasks, 'task')}, ${plural(counts.backlog, 'backlog entry', 'backlog entries')}, events and history.`,
               );
               ctx.out.line(`Run 'tt reset --force${opts.agentsOnly ? ' --agents-only' : ''}' to do it.`);
             });
@@ -462,7 +470,7 @@ export function registerTownCommands(program: Command): void {
           }
           const deleted = await town.reset({ agentsOnly: opts.agentsOnly === true });
           ctx.out.result({ dry_run: false, agents_only: opts.agentsOnly === true, deleted }, () =>
-            ctx.out.line(`Reset complete: deleted ${deleted} Redis key(s)`),
+            ctx.out.line(`Reset complete: deleted ${plural(deleted, 'Redis key')}`),
           );
         }),
       ),

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import type { CliContext } from '../context.js';
 import { parsePositiveInt } from '../context.js';
-import type { Colour } from '../output.js';
+import { type Colour, plural } from '../output.js';
 import { isAlive, readPid, removePidFile, stopAgentProcesses, townPaths } from '../processes.js';
 import { createLogLineFormatter } from '../service-log.js';
 
@@ -232,7 +232,7 @@ async function up(ctx: CliContext, opts: UpOptions): Promise<void> {
     for (const signal of SIGNALS) process.off(signal, onSignal);
     // Agents first (their rounds return work to Redis), then the services, then Redis itself.
     const loops = await stopAgentProcesses(root);
-    if (loops > 0) say('tt', `stopped ${loops} agent process(es)`);
+    if (loops > 0) say('tt', `stopped ${plural(loops, 'agent process', 'agent processes')}`);
     await Promise.all(services.map((service) => stopChild(service, 5_000)));
     for (const service of services) say(service.name, 'stopped');
     if (redis) {

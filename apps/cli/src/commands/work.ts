@@ -24,7 +24,7 @@ import {
   parsePositiveInt,
   selfAgent,
 } from '../context.js';
-import { truncate } from '../output.js';
+import { plural, truncate } from '../output.js';
 import { agentLine, countMessages } from './agents.js';
 
 const TASK_ICON: Record<TaskState, string> = {
@@ -240,7 +240,7 @@ export function registerWorkCommands(program: Command): void {
                   ctx.out.line(`  ${messageLine(message, descriptions)}`);
                 if (view.messages.length > 5) ctx.out.line(`  …plus ${view.total - 5} more`);
               }
-              ctx.out.line(`Total: ${actionable} actionable message(s)`);
+              ctx.out.line(`Total: ${plural(actionable, 'actionable message')}`);
             });
             return;
           }
@@ -502,10 +502,10 @@ export function registerWorkCommands(program: Command): void {
           const town = await ctx.town();
           const tasks = await town.backlog.list();
           ctx.out.result({ tasks }, () => {
-            ctx.out.line(`Backlog (${tasks.length} task(s)):`);
+            ctx.out.line(`Backlog (${plural(tasks.length, 'task')}):`);
             for (const t of tasks) {
               ctx.out.line(
-                `  ${t.id} ${truncate(t.description, 60)}${t.tags.length > 0 ? ` [${t.tags.join(', ')}]` : ''}`,
+                `  ${t.id.slice(0, 8)} ${truncate(t.description, 60)}${t.tags.length > 0 ? ` [${t.tags.join(', ')}]` : ''}`,
               );
             }
           });
@@ -544,7 +544,7 @@ export function registerWorkCommands(program: Command): void {
             ctx.out.line(
               result.tasks.length === 0
                 ? 'The backlog is empty.'
-                : `Assigned ${result.tasks.length} task(s) to ${result.agent.name}`,
+                : `Assigned ${plural(result.tasks.length, 'task')} to ${result.agent.name}`,
             ),
           );
         }),
