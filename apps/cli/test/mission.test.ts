@@ -29,6 +29,36 @@ interface Started {
   work_items: { id: string; title: string; depends_on: string[] }[];
 }
 
+/**
+ * The worker's part, played in the test: a backend agent takes the item's work task in one dispatcher
+ * pass, `settle` ends that task as the agent would, and a second pass sees the outcome.
+ */
+async function playWorker(
+  missionId: string,
+  itemId: string,
+  agent: string,
+  settle: (taskId: string) => Promise<void>,
+): Promise<void> {
+  const town = await Town.connect({ url: redis.current.url, town: t.name });
+  try {
+    await town.agents.register({ name: agent, cli: 'fake', role: 'backend' });
+    await town.agents.transition(agent, 'idle');
+    const dispatcher = new Dispatcher({
+      town,
+      forge: createGitHubForge({ token: 'test-token', baseUrl: github.url }),
+      mission: missionId,
+      pollMs: 0,
+      reap: false,
+    });
+    await dispatcher.pass();
+    const [taskId = ''] = (await town.missions.workItem(missionId, itemId))?.task_ids ?? [];
+    await settle(taskId);
+    await dispatcher.pass();
+  } finally {
+    await town.close();
+  }
+}
+
 describe('tt mission', () => {
   it('starts from issues and docs, lists, shows status, takes notes, stops and resumes', async () => {
     const started = await t.json<Started>(
@@ -171,26 +201,10 @@ describe('tt mission', () => {
     const started = await t.json<Started>('mission', 'start', 'acme/app#3', '--no-reviewer');
     const missionId = started.mission.id;
     const itemId = started.work_items[0]?.id ?? '';
-    // The worker's part, played here: an agent takes the work task, and the dispatcher sees it fail.
-    const town = await Town.connect({ url: redis.current.url, town: t.name });
-    try {
-      await town.agents.register({ name: 'backend-1', cli: 'fake', role: 'backend' });
-      await town.agents.transition('backend-1', 'idle');
-      const dispatcher = new Dispatcher({
-        town,
-        forge: createGitHubForge({ token: 'test-token', baseUrl: github.url }),
-        mission: missionId,
-        pollMs: 0,
-        reap: false,
-      });
-      await dispatcher.pass();
-      const [taskId = ''] = (await town.missions.workItem(missionId, itemId))?.task_ids ?? [];
+    await playWorker(missionId, itemId, 'backend-1', async (taskId) => {
       const failed = await t.tt('task', 'fail', taskId, '--reason', 'the sessions table is missing');
       expect(failed.code).toBe(0);
-      await dispatcher.pass();
-    } finally {
-      await town.close();
-    }
+    });
     const [taskId = ''] =
       (await t.json<{ work_items: { task_ids: string[] }[] }>('mission', 'status', missionId, '--work'))
         .work_items[0]?.task_ids ?? [];
@@ -259,26 +273,11 @@ describe('tt mission', () => {
     const started = await t.json<Started>('mission', 'start', 'acme/app#4', '--no-reviewer');
     const missionId = started.mission.id;
     const itemId = started.work_items[0]?.id ?? '';
-    const town = await Town.connect({ url: redis.current.url, town: t.name });
-    try {
-      await town.agents.register({ name: 'backend-4', cli: 'fake', role: 'backend' });
-      await town.agents.transition('backend-4', 'idle');
-      const dispatcher = new Dispatcher({
-        town,
-        forge: createGitHubForge({ token: 'test-token', baseUrl: github.url }),
-        mission: missionId,
-        pollMs: 0,
-        reap: false,
-      });
-      await dispatcher.pass();
-      const [taskId = ''] = (await town.missions.workItem(missionId, itemId))?.task_ids ?? [];
+    await playWorker(missionId, itemId, 'backend-4', async (taskId) => {
       // A pull request the forge does not know: every check of its watches fails.
       const done = await t.tt('task', 'complete', taskId, '--result', 'Opened acme/app#404');
       expect(done.code).toBe(0);
-      await dispatcher.pass();
-    } finally {
-      await town.close();
-    }
+    });
     const status = await t.tt('mission', 'status', missionId.slice(0, 8), '--watches');
     expect(status.code).toBe(0);
     const lines = status.stdout.split('\n').filter((line) => line.startsWith('  watch '));
