@@ -1,6 +1,7 @@
 import { type Agent, displayName, effectiveRole, type MessageBody, type Task } from '@tinytown/core';
 import type { BacklogSnapshot } from './backlog-match.js';
 import { fencedBlock, inlineCode } from './markdown.js';
+import { plural } from './plural.js';
 import { oneLine, type RoundClassification } from './round-classifier.js';
 
 export type PromptAgent = Pick<Agent, 'id' | 'name' | 'nickname' | 'role_id'>;
@@ -94,7 +95,7 @@ function actionableSection(input: RoundPromptInput): string[] {
     return lines;
   }
   lines.push(
-    `${actionable.length} message(s) need action (${urgentCount} urgent). They were taken from your inbox for this round; handle them in this order.`,
+    `You have ${plural(actionable.length, 'message')} to act on (${urgentCount} urgent). They were taken from your inbox for this round; handle them in this order.`,
   );
   actionable.forEach((item, index) => {
     const tag = item.urgent ? '[URGENT]' : '[normal]';
@@ -154,9 +155,11 @@ function backlogSection(input: RoundPromptInput): string[] {
     lines.push('The backlog is empty.');
     return lines;
   }
-  lines.push(`${backlog.total} task(s) wait in the backlog; ${backlog.matchingCount} fit your role.`);
+  lines.push(
+    `In the backlog: ${plural(backlog.total, 'task')}, ${backlog.matchingCount} matching your role.`,
+  );
   if (backlog.matchingCount === 0) {
-    lines.push('None of them is yours to take: leave them for agents whose role fits.');
+    lines.push('None is yours to take: leave the backlog to agents whose role fits.');
     return lines;
   }
   lines.push(
@@ -230,7 +233,10 @@ export function buildRoundPrompt(input: RoundPromptInput): string {
     ...commandsSection(agent),
     ...rulesSection(),
     '',
-    `Round ${round} of ${maxRounds}: ${input.messages.actionable.length} actionable, ${input.messages.informational.length} informational, ${input.messages.confirmations.reduce((sum, c) => sum + c.count, 0)} acknowledgement(s).`,
+    `Round ${round} of ${maxRounds}: ${input.messages.actionable.length} actionable, ${input.messages.informational.length} informational, ${plural(
+      input.messages.confirmations.reduce((sum, c) => sum + c.count, 0),
+      'acknowledgement',
+    )}.`,
     '',
   ];
   return lines.join('\n');

@@ -13,6 +13,7 @@ import {
 } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import { backlogSnapshot, inferRoleHint, taskMatchesRole } from './backlog-match.js';
+import { plural } from './plural.js';
 import { type ResolvedCli, resolveAgentCli } from './presets.js';
 import { type RoundOutcome, runCliRound } from './process-runner.js';
 import { buildRoundPrompt, type PromptTask } from './prompt.js';
@@ -201,7 +202,7 @@ export class AgentLoop {
       }
     }
     const finalState = await this.finish(reason);
-    this.log(`finished (${reason}) after ${this.rounds} round(s), ${this.failedRounds} failed`);
+    this.log(`finished (${reason}) after ${plural(this.rounds, 'round')}, ${this.failedRounds} failed`);
     return {
       reason,
       rounds: this.rounds,
@@ -220,7 +221,7 @@ export class AgentLoop {
       const note =
         reason === 'idle_timeout'
           ? 'Idle timeout reached; stopped'
-          : `Stopped after ${this.rounds} round(s) (${reason.replace('_', ' ')})`;
+          : `Stopped after ${plural(this.rounds, 'round')} (${reason.replace('_', ' ')})`;
       await this.moveTo('stopped', [], note);
       return 'stopped';
     } catch (caught) {
@@ -256,7 +257,7 @@ export class AgentLoop {
       throw caught;
     }
     this.log(
-      `agent ${agent.name} (${agent.id}) runs ${this.cli.name}: ${this.cli.argv.join(' ')}; max ${settings.maxRounds} rounds, round timeout ${settings.roundTimeoutMs} ms, idle timeout ${settings.idleTimeoutMs} ms`,
+      `agent ${agent.name} (${agent.id}) runs ${this.cli.name}: ${this.cli.argv.join(' ')}; max ${plural(settings.maxRounds, 'round')}, round timeout ${settings.roundTimeoutMs} ms, idle timeout ${settings.idleTimeoutMs} ms`,
     );
     await this.moveTo('idle', ['starting', 'cold']);
     this.idleSince = Date.now();
@@ -434,7 +435,7 @@ export class AgentLoop {
     const onOuterAbort = () => roundAbort.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     this.log(
-      `round ${roundNumber}: ${classification.actionable.length} actionable message(s)${started ? `, task ${started}` : ''}; log ${logFile}`,
+      `round ${roundNumber}: ${plural(classification.actionable.length, 'actionable message')}${started ? `, task ${started}` : ''}; log ${logFile}`,
     );
     let outcome: RoundOutcome;
     try {
@@ -471,6 +472,7 @@ export class AgentLoop {
     );
     this.history.push({ round: roundNumber, outcome, logFile, messageIds: actionableIds, requeued });
     this.rounds += 1;
+    const what = describeOutcome(outcome, settings.roundTimeoutMs);
 
     if (ok) {
       this.consecutiveFailures = 0;
@@ -488,8 +490,7 @@ export class AgentLoop {
       this.consecutiveFailures += 1;
       // The CLI may never have read them: the informational lines are shown again next round.
       this.carriedInfo = withCarried.informational.slice(-50);
-      const what = describeOutcome(outcome, settings.roundTimeoutMs);
-      this.log(`round ${roundNumber}: ${what}; ${requeued} message(s) back in the inbox`);
+      this.log(`round ${roundNumber}: ${what}; ${plural(requeued, 'message')} back in the inbox`);
       await this.town.agents.logActivity(this.id, `Round ${roundNumber}: failed (${what})`);
       if (started) await this.unstart(started);
     }
@@ -502,7 +503,10 @@ export class AgentLoop {
       return 'error';
     }
     if (this.consecutiveFailures >= this.maxFailures) {
-      this.failure = `${this.consecutiveFailures} rounds failed in a row (the last: ${describeOutcome(outcome, settings.roundTimeoutMs)})`;
+      this.failure =
+        this.consecutiveFailures === 1
+          ? `round ${roundNumber} failed (${what})`
+          : `${this.consecutiveFailures} rounds failed in a row (the last: ${what})`;
       await this.moveTo('error', ['working'], this.failure);
       return 'error';
     }

@@ -89,12 +89,36 @@ describe('buildRoundPrompt', () => {
   });
 
   it('shows at most 8 role-matching backlog tasks and how to claim one', () => {
-    expect(prompt).toContain('11 task(s) wait in the backlog; 10 fit your role');
+    expect(prompt).toContain('In the backlog: 11 tasks, 10 matching your role.');
     expect(prompt).toContain('Restyle UI widget 7');
     expect(prompt).not.toContain('Restyle UI widget 8');
     expect(prompt).not.toContain('Fix the build');
     expect(prompt).toContain('…and 2 more');
     expect(prompt).toContain('tt backlog claim <task-id> ui-dev');
+  });
+
+  it('counts in words that fit the number: many here, one below', () => {
+    expect(prompt).toContain('You have 3 messages to act on (1 urgent).');
+    expect(prompt).toContain('Round 2 of 10: 3 actionable, 11 informational, 2 acknowledgements.');
+    const one = buildRoundPrompt(
+      input({
+        messages: classifyRound(
+          [
+            message({ type: 'task_assign', task_id: TASK_ID }),
+            message({ type: 'confirmation', ack_type: { type: 'thanks' } }),
+          ],
+          aliceLookup,
+        ),
+        backlog: backlogSnapshot(
+          [{ id: crypto.randomUUID(), description: 'Restyle UI', tags: [] }],
+          'frontend',
+        ),
+      }),
+    );
+    expect(one).toContain('You have 1 message to act on (0 urgent).');
+    expect(one).toContain('In the backlog: 1 task, 1 matching your role.');
+    expect(one).toContain('Round 2 of 10: 1 actionable, 0 informational, 1 acknowledgement.');
+    expect(`${prompt}${one}`).not.toContain('(s)');
   });
 
   it('lists the tt commands the agent may use', () => {
@@ -130,8 +154,8 @@ describe('buildRoundPrompt', () => {
         ),
       }),
     );
-    expect(text).toContain('1 task(s) wait in the backlog; 0 fit your role');
-    expect(text).toContain('leave them for agents whose role fits');
+    expect(text).toContain('In the backlog: 1 task, 0 matching your role.');
+    expect(text).toContain('None is yours to take: leave the backlog to agents whose role fits.');
     expect(text).not.toContain('Tune Postgres');
   });
 

@@ -114,13 +114,17 @@ describe('the agent round loop', () => {
     await town.messages.send({ to: 'flaky', text: 'Are you there?', kind: 'query', urgent: true });
     await town.messages.send({ to: 'flaky', text: 'fyi: the build is green', kind: 'info' });
 
+    const lines: string[] = [];
     const result = await loop(agent.id, {
       env: { FAKE_MODE: 'exit', FAKE_EXIT_CODE: '3' },
       settings: { ...SETTINGS, maxRounds: 5 },
       maxConsecutiveFailures: 1,
+      log: (line) => lines.push(line),
     });
 
     expect(result).toMatchObject({ reason: 'error', rounds: 1, failedRounds: 1, finalState: 'error' });
+    expect(result.error).toBe('round 1 failed (exit code 3)');
+    expect(lines).toContain('round 1: exit code 3; 2 messages back in the inbox');
     expect((await town.tasks.get(task.id)).state).toBe('assigned');
     const inbox = await town.messages.peek(agent.id);
     expect(inbox).toMatchObject({ total: 2, urgent: 1, inflight: 0 });
@@ -161,6 +165,34 @@ describe('the agent round loop', () => {
     expect(activity.some((line) => line.includes(`task ${task.id} still open`))).toBe(true);
   });
 
+  it('counts in its log and activity in words that fit the number', async () => {
+    const agent = await town.agents.register({ name: 'counted', cli: 'fake' });
+    await town.tasks.assign('counted', 'One job');
+    const lines: string[] = [];
+
+    const result = await loop(agent.id, { log: (line) => lines.push(line) });
+
+    expect(result).toMatchObject({ reason: 'max_rounds', rounds: 1 });
+    expect(lines[0]).toContain('; max 1 round, round timeout');
+    expect(lines).toContainEqual(expect.stringMatching(/^round 1: 1 actionable message, task /));
+    expect(lines).toContain('finished (max_rounds) after 1 round, 0 failed');
+    expect(await town.agents.activity(agent.id)).toContainEqual(
+      expect.stringMatching(/Z Stopped after 1 round \(max rounds\)$/),
+    );
+
+    await town.agents.restart('counted');
+    await town.tasks.assign('counted', 'Second job');
+    await town.tasks.assign('counted', 'Third job');
+    lines.length = 0;
+    await loop(agent.id, {
+      settings: { ...SETTINGS, maxRounds: 2, idleTimeoutMs: 300 },
+      log: (line) => lines.push(line),
+    });
+    expect(lines[0]).toContain('; max 2 rounds, round timeout');
+    expect(lines).toContainEqual(expect.stringMatching(/^round 1: 2 actionable messages, task /));
+    expect(lines.filter((line) => line.includes('(s)'))).toEqual([]);
+  });
+
   it('names each round log by its round number, failed rounds included', async () => {
     const agent = await town.agents.register({ name: 'numbered', cli: 'fake' });
     await town.tasks.assign('numbered', 'Fail twice');
@@ -170,6 +202,7 @@ describe('the agent round loop', () => {
       maxConsecutiveFailures: 2,
     });
     expect(result).toMatchObject({ reason: 'error', rounds: 2, failedRounds: 2 });
+    expect(result.error).toBe('2 rounds failed in a row (the last: exit code 1)');
     const logs = (await readdir(roundLogDir(dir, agent.id))).filter((name) => name.endsWith('.log'));
     expect(logs.map((name) => name.replace(/-\d+\.log$/, '')).sort()).toEqual(['round-1', 'round-2']);
   });
