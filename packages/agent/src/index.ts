@@ -8,5 +8,6 @@ export * from './process-runner.js';
 export * from './prompt.js';
 export * from './round-classifier.js';
 export * from './round-env.js';
+export * from './round-logs.js';
 export * from './round-pid-file.js';
 export * from './runtime.js';

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   type Agent,
   type AgentCliConfigInput,
@@ -24,6 +24,7 @@ import {
   withoutStaleAssignments,
 } from './round-classifier.js';
 import { buildRoundEnv } from './round-env.js';
+import { keepRoundLogsSetting, pruneRoundLogs, roundLogDir, roundLogFile } from './round-logs.js';
 import { roundPidFile } from './round-pid-file.js';
 
 /** What the loop needs from the town's `[agent]` config, in milliseconds. */
@@ -35,6 +36,8 @@ export interface AgentLoopSettings {
   readonly roundTimeoutMs: number;
   /** When the inbox is empty, claim the oldest role-matching backlog task. */
   readonly autoClaim: boolean;
+  /** The newest round logs kept per agent, older ones deleted after each round. Default 200. */
+  readonly keepRoundLogs?: number | undefined;
 }
 
 export interface AgentLoopOptions {
@@ -113,11 +116,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The directory holding an agent's per-round logs: `<town>/.tt/logs/<agent id>/`. */
-export function roundLogDir(townRoot: string, agentId: string): string {
-  return join(resolve(townRoot), '.tt', 'logs', agentId);
-}
-
 function taskAssignIds(classification: RoundClassification): string[] {
   const ids: string[] = [];
   for (const item of classification.actionable) {
@@ -154,6 +152,7 @@ export class AgentLoop {
   private readonly pollMs: number;
   private readonly tickMs: number;
   private readonly maxFailures: number;
+  private readonly keepRoundLogs: number;
   private rounds = 0;
   private failedRounds = 0;
   /** Why the loop ended in `error`, for the result. */
@@ -177,6 +176,7 @@ export class AgentLoop {
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.tickMs = options.tickMs ?? Math.max(100, Math.floor(options.town.settings.leaseMs / 3));
     this.maxFailures = options.maxConsecutiveFailures ?? DEFAULT_MAX_FAILURES;
+    this.keepRoundLogs = keepRoundLogsSetting(options.settings.keepRoundLogs);
   }
 
   private get town(): Town {
@@ -417,7 +417,7 @@ export class AgentLoop {
     const logDir = roundLogDir(townRoot, this.id);
     await mkdir(logDir, { recursive: true });
     // Named by the round number the log lines and the prompt use: failed rounds count too.
-    const logFile = join(logDir, `round-${roundNumber}-${Date.now()}.log`);
+    const logFile = roundLogFile(logDir, roundNumber, Date.now());
     const env = buildRoundEnv(
       {
         agentId: this.id,
@@ -463,6 +463,7 @@ export class AgentLoop {
     } finally {
       signal?.removeEventListener('abort', onOuterAbort);
     }
+    await this.pruneRoundLogs(logDir, logFile);
 
     const ok = succeeded(outcome);
     const reminders = ok ? await this.leftOpen(classification) : [];
@@ -537,6 +538,17 @@ export class AgentLoop {
     return left;
   }
 
+  /** Keeps the newest round logs; a log that cannot be deleted is no reason to fail the round. */
+  private async pruneRoundLogs(logDir: string, current: string): Promise<void> {
+    try {
+      await pruneRoundLogs(logDir, this.keepRoundLogs, current);
+    } catch (caught) {
+      this.log(
+        `could not prune old round logs: ${caught instanceof Error ? caught.message : String(caught)}`,
+      );
+    }
+  }
+
   /** A failed round's task goes back to assigned, unless the CLI already finished it. */
   private async unstart(taskId: string): Promise<void> {
     try {
@@ -556,6 +568,7 @@ export class AgentLoop {
  */
 export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoopResult> {
   const agentId = parseId(options.agentId, 'agentId');
+  const loop = new AgentLoop({ ...options, agentId });
   await options.town.agents.get(agentId);
-  return new AgentLoop({ ...options, agentId }).run();
+  return loop.run();
 }

@@ -19,7 +19,7 @@ export function run(town: Town, agentId: string, env: Record<string, string | un
     town,
     agentId,
     townRoot: '.',
-    settings: { maxRounds: 10, idleTimeoutMs: 0, roundTimeoutMs: 60_000, autoClaim: false },
+    settings: { maxRounds: 10, idleTimeoutMs: 0, roundTimeoutMs: 60_000, autoClaim: false, keepRoundLogs: undefined },
     redisUrl: env.REDIS_URL,
     townhallUrl: env.TINYTOWN_TOWNHALL_URL,
     signal: undefined,

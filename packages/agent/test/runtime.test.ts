@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentCliConfig } from '@tinytown/core';
@@ -7,7 +7,8 @@ import { Town } from '@tinytown/store';
 import { dumpKeys, useTestRedis } from '@tinytown/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../src/process-group.js';
-import { type AgentLoopOptions, type AgentLoopSettings, roundLogDir, runAgentLoop } from '../src/runtime.js';
+import { roundLogDir } from '../src/round-logs.js';
+import { type AgentLoopOptions, type AgentLoopSettings, runAgentLoop } from '../src/runtime.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'store-agent.mjs');
 const redis = useTestRedis();
@@ -205,6 +206,43 @@ describe('the agent round loop', () => {
     expect(result.error).toBe('2 rounds failed in a row (the last: exit code 1)');
     const logs = (await readdir(roundLogDir(dir, agent.id))).filter((name) => name.endsWith('.log'));
     expect(logs.map((name) => name.replace(/-\d+\.log$/, '')).sort()).toEqual(['round-1', 'round-2']);
+  });
+
+  it('keeps the newest round logs it is told to keep, and files that are not round logs', async () => {
+    const agent = await town.agents.register({ name: 'chatty', cli: 'fake' });
+    await town.tasks.assign('chatty', 'Fail five times');
+    const logDir = roundLogDir(dir, agent.id);
+    await mkdir(logDir, { recursive: true });
+    await writeFile(join(logDir, 'notes.txt'), 'mine');
+
+    const result = await loop(agent.id, {
+      env: { FAKE_MODE: 'exit' },
+      settings: { ...SETTINGS, maxRounds: 5, keepRoundLogs: 3 },
+      maxConsecutiveFailures: 10,
+    });
+
+    expect(result).toMatchObject({ reason: 'max_rounds', rounds: 5, failedRounds: 5 });
+    const left = (await readdir(logDir)).sort();
+    expect(left.map((name) => name.replace(/-\d+\.log$/, ''))).toEqual([
+      'notes.txt',
+      'round-3',
+      'round-4',
+      'round-5',
+    ]);
+  });
+
+  it('refuses a bad number of round logs to keep before it changes anything', async () => {
+    const agent = await town.agents.register({ name: 'strict', cli: 'fake' });
+    await town.tasks.assign('strict', 'Never started');
+    const before = await dumpKeys(redis.current.client);
+    for (const keepRoundLogs of [0, 1.5]) {
+      await expect(loop(agent.id, { settings: { ...SETTINGS, keepRoundLogs } })).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: `settings.keepRoundLogs must be a whole number of 1 or more (the newest round logs kept per agent), got ${keepRoundLogs}`,
+      });
+    }
+    expect(await dumpKeys(redis.current.client)).toEqual(before);
+    expect(existsSync(roundLogDir(dir, agent.id))).toBe(false);
   });
 
   it('retries a failed round and succeeds on the next one', async () => {
