@@ -61,31 +61,39 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const serverUrl = () => `redis://127.0.0.1:${port}`;
+
+/** Few retries per command, as `tt` connects: the outage reaches the loop as errors, not just delays. */
+function connect(name: string): Promise<Town> {
+  return Town.connect({
+    url: serverUrl(),
+    town: name,
+    settings: { leaseMs: 60_000 },
+    maxRetriesPerRequest: 1,
+  });
+}
+
+/** One round of the store-agent fixture (with `env`), its log lines collected in `lines`. */
+function runOneRound(town: Town, agentId: string, lines: string[], env: Record<string, string> = {}) {
+  return runAgentLoop({
+    town,
+    agentId,
+    townRoot: dir,
+    settings: { maxRounds: 1, idleTimeoutMs: 0, roundTimeoutMs: 20_000, autoClaim: false },
+    agentClis: { fake: { command: `${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}`, env } },
+    redisUrl: serverUrl(),
+    pollMs: 100,
+    log: (line) => lines.push(line),
+  });
+}
+
 describe('the agent loop across a Redis restart', () => {
   it('waits for Redis to come back and carries on', async () => {
-    const url = `redis://127.0.0.1:${port}`;
-    // Few retries per command, as `tt` connects: the outage reaches the loop as errors, not just delays.
-    const town = await Town.connect({
-      url,
-      town: 'outage',
-      settings: { leaseMs: 60_000 },
-      maxRetriesPerRequest: 1,
-    });
+    const town = await connect('outage');
     try {
       const agent = await town.agents.register({ name: 'steady', cli: 'fake' });
       const lines: string[] = [];
-      const running = runAgentLoop({
-        town,
-        agentId: agent.id,
-        townRoot: dir,
-        settings: { maxRounds: 1, idleTimeoutMs: 0, roundTimeoutMs: 20_000, autoClaim: false },
-        agentClis: {
-          fake: { command: `${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}`, env: {} },
-        },
-        redisUrl: url,
-        pollMs: 100,
-        log: (line) => lines.push(line),
-      });
+      const running = runOneRound(town, agent.id, lines);
       await new Promise((resolve) => setTimeout(resolve, 500));
       await crashServer();
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -103,13 +111,7 @@ describe('the agent loop across a Redis restart', () => {
   });
 
   it('says Redis is back before running again a round the outage cut short', async () => {
-    const url = `redis://127.0.0.1:${port}`;
-    const town = await Town.connect({
-      url,
-      town: 'outage-round',
-      settings: { leaseMs: 60_000 },
-      maxRetriesPerRequest: 1,
-    });
+    const town = await connect('outage-round');
     try {
       const agent = await town.agents.register({ name: 'midway', cli: 'fake' });
       const { task } = await town.tasks.assign('midway', 'Work through an outage');
@@ -121,21 +123,7 @@ describe('the agent loop across a Redis restart', () => {
           await new Promise((resolve) => setTimeout(resolve, 25));
         }
       };
-      const running = runAgentLoop({
-        town,
-        agentId: agent.id,
-        townRoot: dir,
-        settings: { maxRounds: 1, idleTimeoutMs: 0, roundTimeoutMs: 20_000, autoClaim: false },
-        agentClis: {
-          fake: {
-            command: `${JSON.stringify(process.execPath)} ${JSON.stringify(FIXTURE)}`,
-            env: { FAKE_MODE: 'sleep', FAKE_SLEEP_MS: '1500' },
-          },
-        },
-        redisUrl: url,
-        pollMs: 100,
-        log: (line) => lines.push(line),
-      });
+      const running = runOneRound(town, agent.id, lines, { FAKE_MODE: 'sleep', FAKE_SLEEP_MS: '1500' });
       // Redis goes while the CLI works: the round cannot be settled, and runs again once Redis is back.
       await seen(/^round 1: 1 actionable/);
       await crashServer();
