@@ -32,10 +32,24 @@ export function findExecutable(
   return undefined;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The heading of a CLI's table in tinytown.toml, its name quoted where TOML needs it. */
+function agentClisTable(name: string): string {
+  return `[agent_clis.${/^[A-Za-z0-9_-]+$/.test(name) ? name : JSON.stringify(name)}]`;
+}
+
 /**
  * Refuses a CLI whose program is not installed where the agent would run it (its `workdir`, with its own
- * PATH if its `env` sets one), before anything is registered or started: otherwise the agent only fails
- * at its first round, with its task already taken.
+ * PATH if its `env` sets one), or whose `workdir` is missing, before anything is registered or started:
+ * otherwise the agent only fails at its first round, with its task already taken, and a missing workdir
+ * reads as a missing program (spawn reports ENOENT for both).
  */
 export function requireInstalledCli(
   cli: Pick<ResolvedCli, 'name' | 'argv' | 'env' | 'workdir'>,
@@ -43,12 +57,20 @@ export function requireInstalledCli(
 ): string {
   const program = cli.argv[0] ?? '';
   const cwd = cli.workdir ? resolve(options.townRoot, cli.workdir) : options.townRoot;
+  const table = agentClisTable(cli.name);
+  if (cli.workdir && !isDirectory(cwd)) {
+    throw new TinytownError(
+      'CONFIG_INVALID',
+      `The '${cli.name}' CLI cannot run here: its working directory ${cwd} is not a directory. Create it, or change workdir in ${table} in tinytown.toml`,
+      { field: 'workdir', cli: cli.name, workdir: cwd },
+    );
+  }
   const path = cli.env.PATH ?? (options.env ?? process.env).PATH;
   const found = program === '' ? undefined : findExecutable(program, { cwd, path });
   if (found === undefined) {
     throw new TinytownError(
       'CONFIG_INVALID',
-      `The '${cli.name}' CLI is not installed here: no executable '${program}' ${program.includes('/') ? `at ${resolve(cwd, program)}` : 'on PATH'}. Install it, or choose another CLI (--cli, or default_cli in tinytown.toml)`,
+      `The '${cli.name}' CLI is not installed here: no executable '${program}' ${program.includes('/') ? `at ${resolve(cwd, program)}` : 'on PATH'}. Install it, set command in ${table} in tinytown.toml to run it from where it is, or choose another CLI (--cli, or default_cli in tinytown.toml)`,
       { field: 'cli', cli: cli.name, program },
     );
   }

@@ -13,6 +13,7 @@ import {
 } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import { backlogSnapshot, inferRoleHint, taskMatchesRole } from './backlog-match.js';
+import { requireInstalledCli } from './cli-executable.js';
 import { plural } from './plural.js';
 import { type ResolvedCli, resolveAgentCli } from './presets.js';
 import { type RoundOutcome, runCliRound } from './process-runner.js';
@@ -100,6 +101,8 @@ export interface RoundRecord {
 const DEFAULT_POLL_MS = 1_000;
 const DEFAULT_MAX_FAILURES = 3;
 const DEFAULT_REDIS_OUTAGE_MS = 5 * 60_000;
+/** The states an agent can be in as its round ends: interrupt and close during a round take effect after it. */
+const IN_A_ROUND: readonly AgentState[] = ['working', 'paused', 'draining'];
 /** Messages taken into one round at most. */
 const ROUND_BATCH = 50;
 
@@ -250,7 +253,11 @@ export class AgentLoop {
     const { settings, signal } = this.options;
     const agent = await this.town.agents.get(this.id);
     try {
-      this.cli = resolveAgentCli(agent.cli, this.options.agentClis ?? {});
+      const cli = resolveAgentCli(agent.cli, this.options.agentClis ?? {});
+      // Before any message is taken: a missing program found at the first round would only fail it, with
+      // its task started, and spawn's ENOENT names neither the CLI nor the setting to fix.
+      requireInstalledCli(cli, { townRoot: this.options.townRoot, env: this.roundEnv(agent.name, cli) });
+      this.cli = cli;
     } catch (caught) {
       const message = caught instanceof Error ? caught.message : String(caught);
       await this.moveTo('error', [], message);
@@ -353,6 +360,9 @@ export class AgentLoop {
     const records = await this.town.tasks.getMany(taskIds);
     const classification = withoutStaleAssignments(classified, records, this.id);
     const actionableIds = classification.actionable.map((item) => item.message.id);
+    // What a round that does not happen, or fails, puts back: all of it, so that the informational lines
+    // the CLI never read survive the loop ending (an acknowledged message lived on only in memory).
+    const allIds = messages.map((message) => message.id);
 
     if (classification.actionable.length === 0) {
       // Nothing for the CLI: acknowledge, but keep the summaries for the next prompt and the activity log.
@@ -370,7 +380,7 @@ export class AgentLoop {
     const agent = await this.town.agents.get(this.id);
     if (!(await this.moveTo('working', ['idle', 'starting']))) {
       // Paused, closed or killed between the heartbeat and now: the messages wait for a later round.
-      await this.town.messages.settleRound(this.id, actionableIds);
+      await this.town.messages.settleRound(this.id, allIds);
       return undefined;
     }
 
@@ -418,17 +428,7 @@ export class AgentLoop {
     await mkdir(logDir, { recursive: true });
     // Named by the round number the log lines and the prompt use: failed rounds count too.
     const logFile = roundLogFile(logDir, roundNumber, Date.now());
-    const env = buildRoundEnv(
-      {
-        agentId: this.id,
-        agentName,
-        town: this.town.name,
-        redisUrl: this.options.redisUrl,
-        townhallUrl: this.options.townhallUrl,
-      },
-      { ...(this.options.extraEnv ?? {}), ...cli.env },
-      this.options.baseEnv,
-    );
+    const env = this.roundEnv(agentName, cli);
 
     const roundAbort = new AbortController();
     let killed = false;
@@ -469,7 +469,7 @@ export class AgentLoop {
     const reminders = ok ? await this.leftOpen(classification) : [];
     const requeued = await this.town.messages.settleRound(
       this.id,
-      ok ? reminders.map((item) => item.messageId) : actionableIds,
+      ok ? reminders.map((item) => item.messageId) : allIds,
     );
     this.history.push({ round: roundNumber, outcome, logFile, messageIds: actionableIds, requeued });
     this.rounds += 1;
@@ -489,8 +489,6 @@ export class AgentLoop {
     } else {
       this.failedRounds += 1;
       this.consecutiveFailures += 1;
-      // The CLI may never have read them: the informational lines are shown again next round.
-      this.carriedInfo = withCarried.informational.slice(-50);
       this.log(`round ${roundNumber}: ${what}; ${plural(requeued, 'message')} back in the inbox`);
       await this.town.agents.logActivity(this.id, `Round ${roundNumber}: failed (${what})`);
       if (started) await this.unstart(started);
@@ -499,8 +497,8 @@ export class AgentLoop {
     if (killed) return 'killed';
     if (signal?.aborted) return 'aborted';
     if (outcome.spawnError) {
-      this.failure = `CLI could not start: ${outcome.spawnError.message}`;
-      await this.moveTo('error', ['working'], this.failure);
+      this.failure = `The '${cli.name}' CLI could not start: ${outcome.spawnError.message}`;
+      await this.moveTo('error', IN_A_ROUND, this.failure);
       return 'error';
     }
     if (this.consecutiveFailures >= this.maxFailures) {
@@ -508,7 +506,7 @@ export class AgentLoop {
         this.consecutiveFailures === 1
           ? `round ${roundNumber} failed (${what})`
           : `${this.consecutiveFailures} rounds failed in a row (the last: ${what})`;
-      await this.moveTo('error', ['working'], this.failure);
+      await this.moveTo('error', IN_A_ROUND, this.failure);
       return 'error';
     }
     await this.moveTo('idle', ['working']);
@@ -536,6 +534,21 @@ export class AgentLoop {
     const left = assignments.filter((item) => open.has(item.taskId));
     for (const { taskId } of left) this.reminded.add(taskId);
     return left;
+  }
+
+  /** The complete environment of the agent's CLI in a round. */
+  private roundEnv(agentName: string, cli: ResolvedCli): Record<string, string> {
+    return buildRoundEnv(
+      {
+        agentId: this.id,
+        agentName,
+        town: this.town.name,
+        redisUrl: this.options.redisUrl,
+        townhallUrl: this.options.townhallUrl,
+      },
+      { ...(this.options.extraEnv ?? {}), ...cli.env },
+      this.options.baseEnv,
+    );
   }
 
   /** Keeps the newest round logs; a log that cannot be deleted is no reason to fail the round. */

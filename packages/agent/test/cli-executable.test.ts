@@ -24,6 +24,16 @@ const inOther = script(other, 'my-ai', 0o755);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** What `run` throws; undefined when it returns. */
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 describe('findExecutable', () => {
   it('looks a bare name up along PATH, first match first', () => {
     expect(findExecutable('my-ai', { cwd: root, path: [bin, other].join(delimiter) })).toBe(myAi);
@@ -54,19 +64,29 @@ describe('requireInstalledCli', () => {
   });
 
   it('refuses a CLI that is not installed, naming the program and what to do', () => {
-    let caught: unknown;
-    try {
-      requireInstalledCli(resolveAgentCli('claude'), { townRoot: root, env: { PATH: bin } });
-    } catch (error) {
-      caught = error;
-    }
+    const caught = thrown(() =>
+      requireInstalledCli(resolveAgentCli('claude'), { townRoot: root, env: { PATH: bin } }),
+    );
     expect(isTinytownError(caught, 'CONFIG_INVALID')).toBe(true);
     expect((caught as Error).message).toBe(
-      "The 'claude' CLI is not installed here: no executable 'claude' on PATH. Install it, or choose another CLI (--cli, or default_cli in tinytown.toml)",
+      "The 'claude' CLI is not installed here: no executable 'claude' on PATH. Install it, set command in [agent_clis.claude] in tinytown.toml to run it from where it is, or choose another CLI (--cli, or default_cli in tinytown.toml)",
+    );
+    const dotted = resolveAgentCli('my.ai', { 'my.ai': { command: 'no-such-ai', env: {} } });
+    expect(() => requireInstalledCli(dotted, { townRoot: root, env: { PATH: bin } })).toThrow(
+      'set command in [agent_clis."my.ai"] in tinytown.toml',
     );
     const missing = resolveAgentCli('gone', { gone: { command: './nowhere/ai', env: {} } });
     expect(() => requireInstalledCli(missing, { townRoot: root, env: {} })).toThrow(
       `no executable './nowhere/ai' at ${join(root, 'nowhere/ai')}`,
+    );
+  });
+
+  it('refuses a CLI whose workdir is missing, naming the setting, where spawn would only say ENOENT', () => {
+    const cli = resolveAgentCli('moved', { moved: { command: 'my-ai', workdir: 'gone', env: {} } });
+    const caught = thrown(() => requireInstalledCli(cli, { townRoot: root, env: { PATH: bin } }));
+    expect(isTinytownError(caught, 'CONFIG_INVALID')).toBe(true);
+    expect((caught as Error).message).toBe(
+      `The 'moved' CLI cannot run here: its working directory ${join(root, 'gone')} is not a directory. Create it, or change workdir in [agent_clis.moved] in tinytown.toml`,
     );
   });
 });

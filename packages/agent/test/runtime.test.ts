@@ -109,7 +109,7 @@ describe('the agent round loop', () => {
     expect(prompt).not.toContain('Polish the CSS');
   });
 
-  it('puts the messages of a failed round back, urgent ones in the urgent queue, and the task back to assigned', async () => {
+  it('puts all the messages of a failed round back, urgent ones in the urgent queue, and the task back to assigned', async () => {
     const agent = await town.agents.register({ name: 'flaky', cli: 'fake' });
     const { task } = await town.tasks.assign('flaky', 'Do the thing');
     await town.messages.send({ to: 'flaky', text: 'Are you there?', kind: 'query', urgent: true });
@@ -125,12 +125,31 @@ describe('the agent round loop', () => {
 
     expect(result).toMatchObject({ reason: 'error', rounds: 1, failedRounds: 1, finalState: 'error' });
     expect(result.error).toBe('round 1 failed (exit code 3)');
-    expect(lines).toContain('round 1: exit code 3; 2 messages back in the inbox');
+    expect(lines).toContain('round 1: exit code 3; 3 messages back in the inbox');
     expect((await town.tasks.get(task.id)).state).toBe('assigned');
     const inbox = await town.messages.peek(agent.id);
-    expect(inbox).toMatchObject({ total: 2, urgent: 1, inflight: 0 });
-    expect(inbox.messages.map((message) => message.type)).toEqual(['query', 'task_assign']);
+    // The loop ended with the failure: the update the CLI never read is back in the inbox, not forgotten.
+    expect(inbox).toMatchObject({ total: 3, urgent: 1, inflight: 0 });
+    expect(inbox.messages.map((message) => message.type)).toEqual(['query', 'task_assign', 'informational']);
     expect((await town.agents.get(agent.id)).rounds_completed).toBe(0);
+  });
+
+  it('shows the next round what a failed round was told, once', async () => {
+    const agent = await town.agents.register({ name: 'second-try', cli: 'fake' });
+    const { task } = await town.tasks.assign('second-try', 'Ship it');
+    await town.messages.send({ to: 'second-try', text: 'the deploy finished', kind: 'info' });
+    const promptFile = join(dir, 'prompts.txt');
+
+    const result = await loop(agent.id, {
+      env: { FAKE_MODE: 'fail-once', FAKE_MARKER_FILE: join(dir, 'failed'), FAKE_PROMPT_FILE: promptFile },
+      settings: { ...SETTINGS, maxRounds: 2 },
+    });
+
+    expect(result).toMatchObject({ reason: 'max_rounds', rounds: 2, failedRounds: 1 });
+    expect((await town.tasks.get(task.id)).state).toBe('completed');
+    const [, second] = (await readFile(promptFile, 'utf8')).split('\n=====\n');
+    expect(second?.match(/the deploy finished/g)).toHaveLength(1);
+    expect(await town.messages.peek(agent.id)).toMatchObject({ total: 0, inflight: 0 });
   });
 
   it('delivers a task left open by a round that exited 0 once more, then names it in later prompts', async () => {
@@ -375,6 +394,27 @@ describe('the agent round loop', () => {
     expect((await town.tasks.get(task.id)).state).toBe('completed');
   });
 
+  it('ends in error when its last allowed failure comes in a round it was interrupted or closed in', async () => {
+    for (const control of ['interrupt', 'close'] as const) {
+      const name = `${control}-failing`;
+      const agent = await town.agents.register({ name, cli: 'fake' });
+      await town.tasks.assign(name, 'Fails slowly');
+      const running = loop(agent.id, {
+        env: { FAKE_MODE: 'exit', FAKE_SLEEP_MS: '600' },
+        maxConsecutiveFailures: 1,
+      });
+      await until(async () => (await town.agents.get(agent.id)).state === 'working');
+      await town.agents[control](name);
+      const result = await running;
+      expect(result).toMatchObject({
+        reason: 'error',
+        finalState: 'error',
+        error: 'round 1 failed (exit code 1)',
+      });
+      expect((await town.agents.get(agent.id)).state).toBe('error');
+    }
+  });
+
   it('ends between rounds when closed', async () => {
     const agent = await town.agents.register({ name: 'closing', cli: 'fake' });
     const running = loop(agent.id, { settings: { ...SETTINGS, maxRounds: 10 } });
@@ -414,9 +454,9 @@ describe('the agent round loop', () => {
     expect(await readFile(promptFile, 'utf8')).toContain('the deploy finished');
   });
 
-  it('puts an agent whose CLI cannot start in error', async () => {
+  it('puts an agent whose CLI is not installed in error at once, naming the CLI and the setting', async () => {
     const agent = await town.agents.register({ name: 'broken', cli: 'missing' });
-    await town.tasks.assign('broken', 'Anything');
+    const { task } = await town.tasks.assign('broken', 'Anything');
     const result = await runAgentLoop({
       town,
       agentId: agent.id,
@@ -426,9 +466,34 @@ describe('the agent round loop', () => {
       agentClis: { missing: { command: '/nonexistent/ai-cli --go' } },
       pollMs: 50,
     });
-    expect(result).toMatchObject({ reason: 'error', finalState: 'error' });
-    expect(result.error).toMatch(/^CLI could not start: .*ENOENT/);
-    expect((await town.messages.peek(agent.id)).total).toBe(1);
+    const error =
+      "The 'missing' CLI is not installed here: no executable '/nonexistent/ai-cli' at /nonexistent/ai-cli. Install it, set command in [agent_clis.missing] in tinytown.toml to run it from where it is, or choose another CLI (--cli, or default_cli in tinytown.toml)";
+    expect(result).toMatchObject({ reason: 'error', rounds: 0, finalState: 'error', error });
+    // Nothing was taken on: the work waits, untouched, for a CLI that runs.
+    expect(await town.messages.peek(agent.id)).toMatchObject({ total: 1, inflight: 0 });
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
+    expect(existsSync(roundLogDir(dir, agent.id))).toBe(false);
+    expect((await town.agents.activity(agent.id))[0]).toContain(error);
+  });
+
+  it('puts an agent whose installed CLI fails to start in error, naming the CLI, and returns the work', async () => {
+    const agent = await town.agents.register({ name: 'unstartable', cli: 'badshebang' });
+    const { task } = await town.tasks.assign('unstartable', 'Anything');
+    // Installed and executable, but its interpreter is not: the kernel's exec fails with ENOENT.
+    const program = join(dir, 'bad-shebang');
+    await writeFile(program, '#!/nonexistent/interpreter\n', { mode: 0o755 });
+    const result = await runAgentLoop({
+      town,
+      agentId: agent.id,
+      townRoot: dir,
+      settings: SETTINGS,
+      agentClis: { badshebang: { command: program } },
+      pollMs: 50,
+    });
+    expect(result).toMatchObject({ reason: 'error', rounds: 1, failedRounds: 1, finalState: 'error' });
+    expect(result.error).toMatch(/^The 'badshebang' CLI could not start: .*ENOENT/);
+    expect(await town.messages.peek(agent.id)).toMatchObject({ total: 1, inflight: 0 });
+    expect((await town.tasks.get(task.id)).state).toBe('assigned');
   });
 
   it('refuses at once an agent it cannot find, leaving the town as it was', async () => {
