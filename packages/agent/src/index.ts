@@ -1,6 +1,7 @@
 export * from './backlog-match.js';
 export * from './cli-executable.js';
 export * from './command-words.js';
+export * from './loop-settings.js';
 export * from './markdown.js';
 export * from './presets.js';
 export * from './process-group.js';

@@ -50,6 +50,12 @@ export interface RoundOutcome {
 export const DEFAULT_KILL_GRACE_MS = 5_000;
 export const DEFAULT_TICK_MS = 10_000;
 
+/**
+ * Node's timers take at most 2^31-1 ms (about 24.8 days) and fire a longer delay at once: a round timeout
+ * set very long to mean "no limit" killed every round as it started. Such a delay is as good as that limit.
+ */
+const timerDelay = (ms: number) => Math.min(ms, 2 ** 31 - 1);
+
 function describeEnd(outcome: Omit<RoundOutcome, 'durationMs'>): string {
   if (outcome.spawnError) return `could not start: ${outcome.spawnError.message}`;
   const how = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`;
@@ -111,7 +117,7 @@ function supervise(
   logFd: number,
 ): Promise<Omit<RoundOutcome, 'durationMs'>> {
   const [command, ...args] = argv as [string, ...string[]];
-  const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const grace = timerDelay(options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
   const viaStdin = options.cli.promptVia === 'stdin';
 
   return new Promise((resolve) => {
@@ -148,21 +154,24 @@ function supervise(
     const timeoutTimer = setTimeout(() => {
       timedOut = true;
       terminate();
-    }, options.timeoutMs);
+    }, timerDelay(options.timeoutMs));
     const tickTimer =
       options.onTick === undefined
         ? undefined
-        : setInterval(() => {
-            // A slow renewal must not pile up behind itself.
-            if (tickRunning || options.onTick === undefined) return;
-            tickRunning = true;
-            Promise.resolve()
-              .then(options.onTick)
-              .catch((error: unknown) => options.onTickError?.(error))
-              .finally(() => {
-                tickRunning = false;
-              });
-          }, options.tickMs ?? DEFAULT_TICK_MS);
+        : setInterval(
+            () => {
+              // A slow renewal must not pile up behind itself.
+              if (tickRunning || options.onTick === undefined) return;
+              tickRunning = true;
+              Promise.resolve()
+                .then(options.onTick)
+                .catch((error: unknown) => options.onTickError?.(error))
+                .finally(() => {
+                  tickRunning = false;
+                });
+            },
+            timerDelay(options.tickMs ?? DEFAULT_TICK_MS),
+          );
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const stopWatching = () => {

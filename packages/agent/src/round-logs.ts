@@ -1,9 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { TinytownError } from '@tinytown/core';
-
-/** Round logs kept per agent when the settings do not say. */
-export const DEFAULT_KEEP_ROUND_LOGS = 200;
 
 /** `round-<round number>-<start time in ms>.log`; nothing else in the directory is a round log. */
 const ROUND_LOG_NAME = /^round-(\d+)-(\d+)\.log$/;
@@ -16,22 +12,6 @@ export function roundLogDir(townRoot: string, agentId: string): string {
 /** The log file of a round, named by the round number the log lines and the prompt use. */
 export function roundLogFile(dir: string, round: number, startedAt: number): string {
   return join(dir, `round-${round}-${startedAt}.log`);
-}
-
-/**
- * How many round logs to keep, checked before the loop touches anything: a count that is not a whole
- * number of at least 1 would delete every log, the current one included, or none.
- */
-export function keepRoundLogsSetting(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_KEEP_ROUND_LOGS;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TinytownError(
-      'CONFIG_INVALID',
-      `settings.keepRoundLogs must be a whole number of 1 or more (the newest round logs kept per agent), got ${value}`,
-      { field: 'settings.keepRoundLogs', value },
-    );
-  }
-  return value;
 }
 
 /**

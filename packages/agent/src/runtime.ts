@@ -14,6 +14,7 @@ import {
 import type { Town } from '@tinytown/store';
 import { backlogSnapshot, inferRoleHint, taskMatchesRole } from './backlog-match.js';
 import { requireInstalledCli } from './cli-executable.js';
+import { type AgentLoopSettings, type CheckedLoopSettings, checkLoopSettings } from './loop-settings.js';
 import { plural } from './plural.js';
 import { type ResolvedCli, resolveAgentCli } from './presets.js';
 import { type RoundOutcome, runCliRound } from './process-runner.js';
@@ -25,21 +26,8 @@ import {
   withoutStaleAssignments,
 } from './round-classifier.js';
 import { buildRoundEnv } from './round-env.js';
-import { keepRoundLogsSetting, pruneRoundLogs, roundLogDir, roundLogFile } from './round-logs.js';
+import { pruneRoundLogs, roundLogDir, roundLogFile } from './round-logs.js';
 import { roundPidFile } from './round-pid-file.js';
-
-/** What the loop needs from the town's `[agent]` config, in milliseconds. */
-export interface AgentLoopSettings {
-  /** Rounds (CLI runs) before the loop ends. */
-  readonly maxRounds: number;
-  /** 0 disables the idle exit. */
-  readonly idleTimeoutMs: number;
-  readonly roundTimeoutMs: number;
-  /** When the inbox is empty, claim the oldest role-matching backlog task. */
-  readonly autoClaim: boolean;
-  /** The newest round logs kept per agent, older ones deleted after each round. Default 200. */
-  readonly keepRoundLogs?: number | undefined;
-}
 
 export interface AgentLoopOptions {
   readonly town: Town;
@@ -155,7 +143,7 @@ export class AgentLoop {
   private readonly pollMs: number;
   private readonly tickMs: number;
   private readonly maxFailures: number;
-  private readonly keepRoundLogs: number;
+  private readonly settings: CheckedLoopSettings;
   private rounds = 0;
   private failedRounds = 0;
   /** Why the loop ended in `error`, for the result. */
@@ -179,7 +167,7 @@ export class AgentLoop {
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.tickMs = options.tickMs ?? Math.max(100, Math.floor(options.town.settings.leaseMs / 3));
     this.maxFailures = options.maxConsecutiveFailures ?? DEFAULT_MAX_FAILURES;
-    this.keepRoundLogs = keepRoundLogsSetting(options.settings.keepRoundLogs);
+    this.settings = checkLoopSettings(options.settings);
   }
 
   private get town(): Town {
@@ -250,7 +238,8 @@ export class AgentLoop {
   }
 
   private async loop(): Promise<AgentLoopExit> {
-    const { settings, signal } = this.options;
+    const { signal } = this.options;
+    const { settings } = this;
     const agent = await this.town.agents.get(this.id);
     try {
       const cli = resolveAgentCli(agent.cli, this.options.agentClis ?? {});
@@ -295,7 +284,8 @@ export class AgentLoop {
 
   /** One pass of the loop: control checks, then idle handling or one round. */
   private async iteration(agentName: string): Promise<AgentLoopExit | undefined> {
-    const { settings, signal } = this.options;
+    const { signal } = this.options;
+    const { settings } = this;
     const beat = await this.town.agents.heartbeat(this.id);
     if (this.outageSince !== undefined) {
       // Said at once: the round this pass may run (one cut short by the outage, again) can take long.
@@ -354,7 +344,8 @@ export class AgentLoop {
 
   /** One round. Returns why the loop must end, or undefined to go on. */
   private async round(agentName: string, messages: readonly Message[]): Promise<AgentLoopExit | undefined> {
-    const { settings, signal } = this.options;
+    const { signal } = this.options;
+    const { settings } = this;
     const classified = classifyRound(messages, await this.senderLookup());
     const taskIds = taskAssignIds(classified);
     const records = await this.town.tasks.getMany(taskIds);
@@ -554,7 +545,7 @@ export class AgentLoop {
   /** Keeps the newest round logs; a log that cannot be deleted is no reason to fail the round. */
   private async pruneRoundLogs(logDir: string, current: string): Promise<void> {
     try {
-      await pruneRoundLogs(logDir, this.keepRoundLogs, current);
+      await pruneRoundLogs(logDir, this.settings.keepRoundLogs, current);
     } catch (caught) {
       this.log(
         `could not prune old round logs: ${caught instanceof Error ? caught.message : String(caught)}`,

@@ -5,6 +5,7 @@ import { isTinytownError } from '@tinytown/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findExecutable, requireInstalledCli } from '../src/cli-executable.js';
 import { resolveAgentCli } from '../src/presets.js';
+import { thrown } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tt-exec-'));
 const bin = join(root, 'bin');
@@ -23,16 +24,6 @@ mkdirSync(join(bin, 'a-directory'));
 const inOther = script(other, 'my-ai', 0o755);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** What `run` throws; undefined when it returns. */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 describe('findExecutable', () => {
   it('looks a bare name up along PATH, first match first', () => {

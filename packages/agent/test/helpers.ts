@@ -33,3 +33,13 @@ export async function waitForFile(path: string, ms = 5_000): Promise<string> {
   }
   throw new Error(`${path} never appeared`);
 }
+
+/** What `run` throws; undefined when it returns. */
+export function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -46,6 +46,14 @@ describe('runCliRound', () => {
     expect(log).toContain('round ended: exit code 0');
   });
 
+  it('takes a timeout longer than a timer can hold as a very long one, not as none at all', async () => {
+    // 35 days: past Node's 2^31-1 ms timer limit, which would fire at once and kill the round.
+    const outcome = await runCliRound(
+      options({ timeoutMs: 35 * 24 * 3_600_000, tickMs: 3e9, onTick: () => {} }),
+    );
+    expect(outcome).toMatchObject({ exitCode: 0, timedOut: false, aborted: false });
+  });
+
   it('reports the exit code of a failing CLI', async () => {
     const opts = options({ env: { ...options().env, FAKE_EXIT_CODE: '3' } });
     const outcome = await runCliRound(opts);

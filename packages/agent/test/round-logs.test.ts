@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { keepRoundLogsSetting, pruneRoundLogs, roundLogFile } from '../src/round-logs.js';
+import { pruneRoundLogs, roundLogFile } from '../src/round-logs.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -71,21 +71,5 @@ describe('pruneRoundLogs', () => {
     const files = await writeRounds(3);
     expect(await pruneRoundLogs(dir, 1, roundLogFile(dir, 4, Date.now()))).toEqual([]);
     expect(await names()).toHaveLength(files.length);
-  });
-});
-
-describe('keepRoundLogsSetting', () => {
-  it('defaults to 200 and takes any whole number of 1 or more', () => {
-    expect(keepRoundLogsSetting(undefined)).toBe(200);
-    expect(keepRoundLogsSetting(1)).toBe(1);
-    expect(keepRoundLogsSetting(5000)).toBe(5000);
-  });
-
-  it('refuses anything else, saying what it wants', () => {
-    for (const bad of [0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => keepRoundLogsSetting(bad)).toThrow(
-        `settings.keepRoundLogs must be a whole number of 1 or more (the newest round logs kept per agent), got ${bad}`,
-      );
-    }
   });
 });

@@ -6,9 +6,10 @@ import type { AgentCliConfig } from '@tinytown/core';
 import { Town } from '@tinytown/store';
 import { dumpKeys, useTestRedis } from '@tinytown/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentLoopSettings } from '../src/loop-settings.js';
 import { isProcessAlive } from '../src/process-group.js';
 import { roundLogDir } from '../src/round-logs.js';
-import { type AgentLoopOptions, type AgentLoopSettings, runAgentLoop } from '../src/runtime.js';
+import { type AgentLoopOptions, runAgentLoop } from '../src/runtime.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'store-agent.mjs');
 const redis = useTestRedis();
@@ -250,7 +251,7 @@ describe('the agent round loop', () => {
     ]);
   });
 
-  it('refuses a bad number of round logs to keep before it changes anything', async () => {
+  it('refuses bad settings before it changes anything', async () => {
     const agent = await town.agents.register({ name: 'strict', cli: 'fake' });
     await town.tasks.assign('strict', 'Never started');
     const before = await dumpKeys(redis.current.client);
@@ -260,6 +261,15 @@ describe('the agent round loop', () => {
         message: `settings.keepRoundLogs must be a whole number of 1 or more (the newest round logs kept per agent), got ${keepRoundLogs}`,
       });
     }
+    // A round timeout of 0 would kill every round at once; 0 rounds would end the loop before it began.
+    await expect(loop(agent.id, { settings: { ...SETTINGS, roundTimeoutMs: 0 } })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'settings.roundTimeoutMs must be a number of milliseconds above 0, got 0',
+    });
+    await expect(loop(agent.id, { settings: { ...SETTINGS, maxRounds: 0 } })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'settings.maxRounds must be a whole number of 1 or more, got 0',
+    });
     expect(await dumpKeys(redis.current.client)).toEqual(before);
     expect(existsSync(roundLogDir(dir, agent.id))).toBe(false);
   });
