@@ -292,4 +292,28 @@ describe('stalled missions ask for help', () => {
     await other.service.fail(other.mission.id, 'wrong repository');
     expect(await helpFor(other.mission.id)).toEqual([]);
   });
+
+  it('a forced delete of an unfinished mission cancels its open tasks and withdraws its help requests', async () => {
+    const { service, mission, work_items, dispatcher } = await started({ reviewer_required: false }, 2);
+    const [failing, open] = work_items;
+    const agents = new ScriptedAgents(ctx.town, ({ workItemId }) =>
+      workItemId === failing?.id ? { fail: 'no login module' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+    const [openTask] = (await service.getWorkItem(mission.id, open?.id ?? '')).task_ids;
+    expect((await ctx.town.tasks.get(openTask ?? '')).state).toBe('assigned');
+
+    expect(await service.delete(mission.id, { force: true })).toEqual({
+      mission_id: mission.id,
+      deleted: true,
+    });
+    // Its agent stops working for a mission that is gone, and the conductor is no longer asked about it.
+    expect(await ctx.town.tasks.get(openTask ?? '')).toMatchObject({ state: 'cancelled' });
+    expect(await helpFor(mission.id)).toEqual([]);
+    expect(await ctx.town.missions.find(mission.id)).toBeNull();
+  });
 });

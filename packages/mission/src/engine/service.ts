@@ -357,12 +357,25 @@ export class MissionService {
     });
   }
 
-  /** Deletes a completed or failed mission (any mission with `force`); 409 otherwise. */
+  /**
+   * Deletes a completed or failed mission (any mission with `force`); 409 otherwise. A forced delete of an
+   * unfinished mission fails it first, so its open tasks are cancelled and its help requests withdrawn.
+   */
   async delete(
     id: string,
     options: { force?: boolean } = {},
   ): Promise<{ mission_id: string; deleted: true }> {
     const missionId = parseId(id, 'mission_id');
+    if (options.force) {
+      // Otherwise its agents would go on working for a mission that is gone, and the conductor would
+      // still be asked about it.
+      await this.act(missionId, (draft) => {
+        if (isTerminalMission(draft.mission.state)) return 'already finished';
+        setTerminal(draft, 'failed', 'Deleted by user (forced)');
+        draft.log('Mission deleted by user (forced)');
+        return 'deleted';
+      });
+    }
     await this.town.missions.delete(missionId, options);
     return { mission_id: missionId, deleted: true };
   }
