@@ -46,7 +46,7 @@ export async function runOnePass(
   const pass = await dispatcher.pass();
   await dispatcher.stop();
   return {
-    summary: `tinytown-worker: one pass over ${options.mission ? `mission ${options.mission} of ` : ''}town ${options.town.name} in ${pass.durationMs} ms: ${pass.due} mission(s) due, ${pass.ticked.length} ticked, ${pass.skipped} held by another worker, ${pass.failed} failed; ${pass.reaped} agent(s) recovered`,
+    summary: `tinytown-worker: one pass over ${options.mission ? `mission ${options.mission} of ` : ''}town ${options.town.name} in ${pass.durationMs} ms: missions due ${pass.due}, ticked ${pass.ticked.length}, held by another worker ${pass.skipped}, failed ${pass.failed}; agents recovered ${pass.reaped}`,
     failed: pass.failed,
   };
 }

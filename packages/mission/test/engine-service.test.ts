@@ -110,7 +110,7 @@ describe('mission operations', () => {
     expect((await service.get(mission.id)).mission.objective_refs).toEqual(mission.objective_refs);
     expect((await service.list())[0]?.objective_count).toBe(3);
     const events = await service.events(mission.id, { limit: 100 });
-    expect(events.some((line) => line.includes('Mission started with 3 objective(s)'))).toBe(true);
+    expect(events.some((line) => line.includes('Mission started with 3 objectives'))).toBe(true);
   });
 
   it('work items, watches, snooze, events and notes', async () => {

@@ -102,7 +102,7 @@ describe('stalled missions ask for help', () => {
     );
     await dispatcher.pass();
     expect((await service.get(mission.id)).mission.blocked_reason).toBe(
-      'Waiting for an idle agent to take 2 ready work item(s)',
+      'Waiting for an idle agent to take 2 ready work items',
     );
     const agents = new ScriptedAgents(ctx.town, () => null);
     await agents.add('backend-1', 'backend');
@@ -111,6 +111,16 @@ describe('stalled missions ask for help', () => {
     const view = await service.get(mission.id);
     expect(view.summary).toMatchObject({ assigned: 1, ready: 1 });
     expect(view.mission.blocked_reason).toBeNull();
+  });
+
+  it('says how many items wait in plain words, one or more', async () => {
+    const { service, mission, dispatcher } = await started({ reviewer_required: false });
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).mission.blocked_reason).toBe(
+      'Waiting for an idle agent to take 1 ready work item',
+    );
+    const events = await service.events(mission.id, { limit: 100 });
+    expect(events.some((line) => line.endsWith('] Compiled 1 work item'))).toBe(true);
   });
 
   it('the status of a mission whose work task failed names the item, the task and why it failed', async () => {

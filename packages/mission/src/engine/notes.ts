@@ -1,6 +1,7 @@
 import { isTinytownError, isUuid, type MissionNote, matchAgentRef, type WorkItem } from '@tinytown/core';
 import type { AgentPool, MissionDraft } from './draft.js';
 import { clearHelpState, isTerminalMission, setBlocked, setRunning } from './lifecycle.js';
+import { plural } from './plural.js';
 import { workTaskDescription } from './protocol.js';
 
 export type NoteDirective =
@@ -111,7 +112,7 @@ function redirect(
   }
   if (draft.mission.state === 'blocked') setRunning(draft);
   draft.log(
-    `Redirected work item '${item.title}' to '${agentName}' from ${note.sender}${cancelled > 0 ? `; cancelled ${cancelled} superseded mission task(s)` : ''}${directive.reason ? ` (${directive.reason})` : ''}`,
+    `Redirected work item '${item.title}' to '${agentName}' from ${note.sender}${cancelled > 0 ? `; cancelled ${plural(cancelled, 'superseded mission task')}` : ''}${directive.reason ? ` (${directive.reason})` : ''}`,
   );
 }
 
@@ -145,7 +146,7 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
           }
           draft.wakeAtMs = draft.nowMs;
           draft.log(
-            `Dispatcher received retry directive from ${note.sender} (re-checking ${rearmed} watch(es)): ${note.body}`,
+            `Dispatcher received retry directive from ${note.sender} (re-checking ${plural(rearmed, 'watch', 'watches')}): ${note.body}`,
           );
         } else {
           draft.log(

@@ -26,6 +26,7 @@ import { type FailedWorkItem, failedWorkItems, newestTaskId } from './blocked.js
 import type { AgentPool, MissionDraft } from './draft.js';
 import { helpSubject } from './help.js';
 import { clearHelpState, isTerminalMission, setBlocked, setRunning, setTerminal } from './lifecycle.js';
+import { plural } from './plural.js';
 import { recordSubmission, type SubmissionOutcome } from './protocol.js';
 import { loadAgentPool, loadDraft } from './tick.js';
 
@@ -218,8 +219,8 @@ export class MissionService {
       blocked_reason: null,
     });
     await this.town.missions.create(mission, stamped, [
-      `Mission started with ${objectives.length} objective(s): ${objectives.map(objectiveLabel).join(', ')}`,
-      `Compiled ${stamped.length} work item(s)`,
+      `Mission started with ${plural(objectives.length, 'objective')}: ${objectives.map(objectiveLabel).join(', ')}`,
+      `Compiled ${plural(stamped.length, 'work item')}`,
     ]);
     return { mission, work_items: stamped };
   }
@@ -461,7 +462,7 @@ export class MissionService {
         }
         draft.setItem(itemId, patch);
         draft.log(
-          `Work item '${item.title}' updated through the API${patch.status ? `: ${item.status} -> ${patch.status}` : ''}${added.length > 0 ? ` (+${added.length} artifact(s))` : ''}`,
+          `Work item '${item.title}' updated through the API${patch.status ? `: ${item.status} -> ${patch.status}` : ''}${added.length > 0 ? ` (+${plural(added.length, 'artifact')})` : ''}`,
         );
       }
       if (draft.mission.state === 'running') draft.wakeAtMs = draft.nowMs;

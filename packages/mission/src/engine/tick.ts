@@ -7,6 +7,7 @@ import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
 import { helpSubject, itemHelpReason, itemHelpRequests, withdrawAnsweredHelp } from './help.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
+import { plural } from './plural.js';
 import {
   assignReady,
   finalizeWaiting,
@@ -209,7 +210,7 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
       !item.reviewer_approved,
   );
   let reason: string | null = null;
-  if (allDone) reason = `Waiting on ${activeWatches.length} active watch(es)`;
+  if (allDone) reason = `Waiting on ${plural(activeWatches.length, 'active watch', 'active watches')}`;
   else {
     // Said even while other items move: the mission cannot finish without the person these wait for.
     reason = waitingOnOperator(failed);
@@ -217,7 +218,7 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
     const readyCount = items.filter((item) => item.status === 'ready').length;
     if (!reason && readyCount > 0 && inProgress < draft.mission.policy.max_parallel_items) {
       // Assignment ran just before with slots to spare: no agent was idle (or fit) for what is left.
-      reason = `Waiting for an idle agent to take ${readyCount} ready work item(s)`;
+      reason = `Waiting for an idle agent to take ${plural(readyCount, 'ready work item')}`;
     } else if (!reason && !ready && inProgress === 0) {
       reason = 'Waiting on dependency, review, or external watch';
     }
