@@ -95,6 +95,49 @@ describe('stalled missions ask for help', () => {
     expect(redirected.task_ids).toHaveLength(2);
   });
 
+  it('a reply does not bring the same question straight back; a retry note hands the failed item out again', async () => {
+    const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
+    let attempts = 0;
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) => {
+      if (kind !== 'work') return null;
+      attempts += 1;
+      return attempts === 1 ? { fail: 'the build is broken' } : { complete: 'Implemented in src/login.ts' };
+    });
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+
+    // A plain reply: the question leaves the inbox and is not asked again until the repeat wait has passed.
+    await service.addNote(mission.id, { body: 'looking into the build' });
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toEqual([]);
+    const later = new Dispatcher({
+      town: ctx.town,
+      forge: ctx.forge,
+      pollMs: 0,
+      now: () => new Date(Date.now() + 31 * 60_000),
+    });
+    await later.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+
+    // "retry", as the conductor would answer: the item is handed out again, and the question withdrawn.
+    await service.addNote(mission.id, { body: 'retry, the build is fixed' });
+    await dispatcher.pass();
+    const retried = await service.getWorkItem(mission.id, item.id);
+    expect(retried).toMatchObject({ status: 'assigned' });
+    expect(retried.task_ids).toHaveLength(2);
+    expect(await helpFor(mission.id)).toEqual([]);
+    const events = await service.events(mission.id, { limit: 100 });
+    expect(
+      events.some((line) => line.includes('(handing out 1 failed work item again, re-checking 0 watches)')),
+    ).toBe(true);
+    await agents.play();
+    await dispatcher.pass();
+    expect((await ctx.town.missions.get(mission.id)).state).toBe('completed');
+  });
+
   it('a mission with ready work and no idle agent says it waits for one, and stops saying so once one takes it', async () => {
     const { service, mission, dispatcher } = await started(
       { reviewer_required: false, max_parallel_items: 1 },

@@ -1,6 +1,6 @@
 import { isTinytownError, isUuid, type MissionNote, matchAgentRef, type WorkItem } from '@tinytown/core';
 import type { AgentPool, MissionDraft } from './draft.js';
-import { clearHelpState, isTerminalMission, setBlocked, setRunning } from './lifecycle.js';
+import { isTerminalMission, setBlocked, setRunning } from './lifecycle.js';
 import { plural } from './plural.js';
 import { workTaskDescription } from './protocol.js';
 
@@ -131,7 +131,11 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
           setRunning(draft);
           draft.log(`Dispatcher received resume directive from ${note.sender}: ${note.body}`);
         } else if (state === 'running') {
-          // "Retry": failing or snoozed watches are checked again now.
+          // "Retry": items whose task failed are handed out again, failing or snoozed watches checked now.
+          const retried = draft.failedItems();
+          for (const failed of retried) {
+            draft.setItem(failed.work_item_id, { status: 'ready', assigned_to: null });
+          }
           let rearmed = 0;
           for (const watch of draft.watches.values()) {
             if (watch.status === 'done') continue;
@@ -146,7 +150,7 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
           }
           draft.wakeAtMs = draft.nowMs;
           draft.log(
-            `Dispatcher received retry directive from ${note.sender} (re-checking ${plural(rearmed, 'watch', 'watches')}): ${note.body}`,
+            `Dispatcher received retry directive from ${note.sender} (handing out ${plural(retried.length, 'failed work item')} again, re-checking ${plural(rearmed, 'watch', 'watches')}): ${note.body}`,
           );
         } else {
           draft.log(
@@ -179,9 +183,8 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
     }
     draft.setNote({ ...note, processed_at: draft.nowIso });
   }
-  if (pending.length > 0) {
-    draft.progress = true;
-    if (!isTerminalMission(draft.mission.state)) clearHelpState(draft);
-  }
+  // A reply is progress: the help-request backoff starts over, so a question it did not settle is asked
+  // again after the base wait, not at once (forgetting the question would repeat it in this very tick).
+  if (pending.length > 0) draft.progress = true;
   return pending.length;
 }
