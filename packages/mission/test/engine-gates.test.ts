@@ -157,6 +157,35 @@ describe('review gate, fixes and watches', () => {
     expect(await missionTasks(ctx.town, 'fix')).toHaveLength(1);
   });
 
+  it('an item waiting only on its PR watches wakes the mission when they are due, not every poll', async () => {
+    ctx.github.setPullRequest(REPO, {
+      number: 7,
+      head_sha: 'sha-7',
+      author: 'w',
+      mergeable_state: 'blocked',
+    });
+    ctx.github.setCheckRuns(REPO, 'sha-7', [{ id: 70, name: 'ci', status: 'in_progress', conclusion: null }]);
+    const { service, mission } = await startOne({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'work' ? { complete: `Opened ${PR_URL}` } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    const time = clock();
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 5_000, now: time.now });
+    await dispatcher.pass();
+    await agents.play();
+    time.advance(5_000);
+    await dispatcher.pass(); // the submission: four watches, checked at once; CI still running
+    const waiting = await service.get(mission.id, { includeWork: true, includeWatches: true });
+    expect(waiting.work_items?.[0]?.status).toBe('blocked');
+    expect(waiting.watches).toHaveLength(4);
+    // The watches are due again in watch_interval_secs (60 s): the mission is not ticked before.
+    const wake = Date.parse(waiting.mission.next_wake_at ?? '');
+    expect(wake - time.now().getTime()).toBe(60_000);
+    expect(await ctx.town.missions.due(time.now().getTime() + 59_000)).not.toContain(mission.id);
+    expect(await ctx.town.missions.due(time.now().getTime() + 60_000)).toContain(mission.id);
+  });
+
   it('auto_merge merges an approved, green, mergeable PR exactly once', async () => {
     greenPr(ctx.github, REPO, 7);
     const { service, mission } = await startOne({

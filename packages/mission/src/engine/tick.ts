@@ -202,12 +202,15 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
   // An item whose task failed waits for a person, whose note or update wakes the mission: not polled.
   const failed = draft.failedItems();
   const waitingOnPerson = new Set(failed.map((item) => item.work_item_id));
+  // Only an item the reviewer gate holds can move on a poll (a reviewer falling idle takes its review);
+  // one waiting on its PR's watches wakes the mission when they are due.
   const waitingReview = items.some(
     (item) =>
       item.status === 'blocked' &&
       !waitingOnPerson.has(item.id) &&
       draft.liveTasks(item.id).length === 0 &&
-      !item.reviewer_approved,
+      !item.reviewer_approved &&
+      requiresReview(draft, item),
   );
   let reason: string | null = null;
   if (allDone) reason = `Waiting on ${plural(activeWatches.length, 'active watch', 'active watches')}`;
