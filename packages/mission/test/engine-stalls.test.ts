@@ -156,6 +156,28 @@ describe('stalled missions ask for help', () => {
     expect(view.mission.blocked_reason).toBeNull();
   });
 
+  it('ready work waiting for agents busy with the same mission is queued, not stalled: nobody is asked', async () => {
+    const { service, mission, dispatcher } = await started(
+      { reviewer_required: false, max_parallel_items: 1 },
+      2,
+    );
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await ctx.town.agents.transition('backend-1', 'working');
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).summary).toMatchObject({ assigned: 1, ready: 1 });
+    expect(await helpFor(mission.id)).toEqual([]);
+    // With nothing in progress the mission is stalled, and the conductor hears of it.
+    const [held] = (await ctx.town.tasks.list()).filter((task) => task.state === 'assigned');
+    await ctx.town.tasks.cancel(held?.id ?? '', 'agent is busy elsewhere');
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).summary).toMatchObject({ assigned: 0, ready: 2 });
+    expect(await helpFor(mission.id)).toEqual([
+      expect.stringContaining(`Mission ${mission.id} has ready work but no idle agents are available`),
+    ]);
+  });
+
   it('says how many items wait in plain words, one or more', async () => {
     const { service, mission, dispatcher } = await started({ reviewer_required: false });
     await dispatcher.pass();

@@ -115,7 +115,9 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
   if (request) return request.reason;
   const items = [...draft.items.values()];
   const ready = items.filter((item) => item.status === 'ready').length;
-  if (ready > 0 && pool.idle().length === 0) {
+  // Stalled, not queued: while agents work on its other items, ready work simply waits for them.
+  const inProgress = items.some((item) => item.status === 'assigned' || item.status === 'running');
+  if (ready > 0 && !inProgress && pool.idle().length === 0) {
     return `Mission ${mission.id} has ready work but no idle agents are available`;
   }
   const unfit = items.find(
