@@ -28,6 +28,13 @@ describe('missions without a forge', () => {
     const second = await dispatcher.pass();
     expect(second.failed).toBe(0);
     expect((await service.get(mission.id)).mission.state).toBe('completed');
+
+    // A dispatcher for this mission alone still ticks it on every pass, and leaves its record as it ended.
+    const ended = await ctx.town.missions.get(mission.id);
+    const follower = new Dispatcher({ town: ctx.town, mission: mission.id });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await follower.pass()).ticked.map((tick) => tick.state)).toEqual(['completed']);
+    expect(await ctx.town.missions.get(mission.id)).toEqual(ended);
   });
 
   it('a dispatcher for one mission refuses an id that is no UUID when built, not on every pass', async () => {

@@ -285,6 +285,7 @@ export async function tickMission(
   const draft = await loadDraft(town, missionId, now);
   if (!draft) return { ...result, skipped: 'missing' };
   result.previousState = draft.mission.state;
+  const finished = isTerminalMission(draft.mission.state);
 
   result.notes = processNotes(draft, pool);
   if (draft.mission.state === 'running') {
@@ -310,7 +311,8 @@ export async function tickMission(
     // Paused: nothing runs until a note or a resume wakes it.
     draft.wakeAtMs = null;
   }
-  draft.setMission({ dispatcher_last_tick_at: now.toISOString() });
+  // A finished mission's record stays as it ended, however often a dispatcher for it alone looks.
+  if (!finished) draft.setMission({ dispatcher_last_tick_at: now.toISOString() });
 
   await town.missions.commit(missionId, token, draft.toCommit());
   result.tasksCreated = draft.createdTaskIds;
