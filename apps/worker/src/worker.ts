@@ -86,7 +86,7 @@ function workerMetrics(registry: Registry, dispatcher: Dispatcher) {
       registers: [registry],
     }),
     duration: new Histogram({
-      name: 'tinytown_worker_tick_duration_seconds',
+      name: 'tinytown_worker_pass_duration_seconds',
       help: 'Duration of a dispatcher pass.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
