@@ -188,6 +188,36 @@ describe('mission operations', () => {
     expect(open[0]?.assigned_to).toBe(agents.agents.get('backend-2')?.id);
   });
 
+  it('a redirect to a stopped agent is refused, and the agent holding the item keeps its task', async () => {
+    const { service, mission, item } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    const holder = await agents.add('backend-1', 'backend');
+    await agents.add('backend-2', 'backend');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    await dispatcher.pass();
+    const [held] = (await service.getWorkItem(mission.id, item.id)).task_ids;
+    await ctx.town.agents.transition('backend-2', 'stopped');
+    await service.addNote(mission.id, {
+      body: `redirect ${item.id.slice(0, 4)} to backend-2 knows the schema`,
+    });
+    await dispatcher.pass();
+    await dispatcher.pass();
+    expect(await service.getWorkItem(mission.id, item.id)).toMatchObject({
+      status: 'assigned',
+      assigned_to: holder.id,
+      task_ids: [held],
+    });
+    expect(await ctx.town.tasks.get(held ?? '')).toMatchObject({ state: 'assigned', assigned_to: holder.id });
+    const events = await service.events(mission.id, { limit: 20 });
+    expect(
+      events.some((line) =>
+        line.endsWith(
+          "] Dispatcher ignored redirect directive from conductor: agent 'backend-2' is stopped; restart it ('tt restart backend-2') or name another agent",
+        ),
+      ),
+    ).toBe(true);
+  });
+
   it('parses notes', () => {
     expect(parseNote('Resume and retry now')).toEqual({ kind: 'resume' });
     expect(parseNote('hold on')).toEqual({ kind: 'pause' });

@@ -74,6 +74,14 @@ function redirect(
     draft.log(`Dispatcher ignored redirect directive from ${note.sender}: ${why}`);
     return;
   }
+  // Handed to a stopped agent, the item would only bounce back on the next tick, and whoever held it would
+  // have lost its task for nothing.
+  if (!pool.isAlive(agentId)) {
+    draft.log(
+      `Dispatcher ignored redirect directive from ${note.sender}: agent '${agentName}' is ${pool.get(agentId)?.state ?? 'gone'}; restart it ('tt restart ${agentName}') or name another agent`,
+    );
+    return;
+  }
   let cancelled = 0;
   let kept = false;
   for (const task of draft.liveTasks(item.id)) {
