@@ -218,6 +218,38 @@ describe('mission operations', () => {
     ).toBe(true);
   });
 
+  it('a redirect note never reopens a done item, named by its full id or not', async () => {
+    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login' });
+    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
+    const { mission, work_items } = await service.start({
+      objectives: [
+        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
+        { type: 'doc', path: 'README.md' },
+      ],
+      policy: { reviewer_required: false },
+    });
+    const item = work_items[0] ?? (undefined as never);
+    // The other item stays open, so the mission runs on.
+    const agents = new ScriptedAgents(ctx.town, ({ workItemId }) =>
+      workItemId === item.id ? { complete: 'Implemented in src/login.ts' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    const done = await service.getWorkItem(mission.id, item.id);
+    expect(done.status).toBe('done');
+    await service.addNote(mission.id, { body: `redirect ${item.id} to backend-1 once more` });
+    await dispatcher.pass();
+    expect(await service.getWorkItem(mission.id, item.id)).toEqual(done);
+    expect((await ctx.town.tasks.list()).map((task) => task.state).sort()).toEqual(['assigned', 'completed']);
+    const events = await service.events(mission.id, { limit: 5 });
+    expect(
+      events.some((line) => line.includes('ignored redirect directive from conductor: could not resolve')),
+    ).toBe(true);
+  });
+
   it('parses notes', () => {
     expect(parseNote('Resume and retry now')).toEqual({ kind: 'resume' });
     expect(parseNote('hold on')).toEqual({ kind: 'pause' });

@@ -44,7 +44,8 @@ function resolveItem(draft: MissionDraft, ref: string | null): WorkItem | null {
   const open = draft.orderedItems().filter((item) => item.status !== 'done');
   if (ref === null) return open.length === 1 ? (open[0] ?? null) : null;
   const wanted = ref.toLowerCase();
-  if (isUuid(wanted)) return draft.items.get(wanted) ?? null;
+  // A done item stays done (as through the API): a full id resolves among the open items too.
+  if (isUuid(wanted)) return open.find((item) => item.id === wanted) ?? null;
   const matches = open.filter((item) => item.id.startsWith(wanted));
   return matches.length === 1 ? (matches[0] ?? null) : null;
 }
