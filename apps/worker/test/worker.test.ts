@@ -190,7 +190,9 @@ describe('tinytown-worker', () => {
 
       const metrics = await (await fetch(`${worker.url}/metrics`)).text();
       expect(metrics).toContain('tinytown_worker_ticks_total');
-      expect(metrics).toContain('# HELP tinytown_worker_pass_duration_seconds Duration of a dispatcher pass.');
+      expect(metrics).toContain(
+        '# HELP tinytown_worker_pass_duration_seconds Duration of a dispatcher pass.',
+      );
       expect(metrics).toContain('tinytown_worker_leases_held');
       expect(metrics).toMatch(/tinytown_worker_passes_total [1-9]/);
 

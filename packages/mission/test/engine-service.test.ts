@@ -1,4 +1,4 @@
-import { isTinytownError, newId } from '@tinytown/core';
+import { isTinytownError, newId, type ObjectiveRef } from '@tinytown/core';
 import { dumpKeys } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, MissionService, parseNote } from '../src/index.js';
@@ -17,11 +17,12 @@ async function code(promise: Promise<unknown>): Promise<string | undefined> {
 describe('mission operations', () => {
   const ctx = useMissionTown('service');
 
-  async function started(policy: Record<string, unknown> = {}) {
+  /** A mission over issue #1 (its item is `item`) and any `more` objectives. */
+  async function started(policy: Record<string, unknown> = {}, more: ObjectiveRef[] = []) {
     ctx.github.setIssue(REPO, { number: 1, title: 'Implement login' });
     const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
     const { mission, work_items } = await service.start({
-      objectives: [{ type: 'issue', owner: 'acme', repo: 'app', number: 1 }],
+      objectives: [{ type: 'issue', owner: 'acme', repo: 'app', number: 1 }, ...more],
       policy,
     });
     return { service, mission, item: work_items[0] ?? (undefined as never) };
@@ -219,16 +220,9 @@ describe('mission operations', () => {
   });
 
   it('a redirect note never reopens a done item, named by its full id or not', async () => {
-    ctx.github.setIssue(REPO, { number: 1, title: 'Implement login' });
-    const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
-    const { mission, work_items } = await service.start({
-      objectives: [
-        { type: 'issue', owner: 'acme', repo: 'app', number: 1 },
-        { type: 'doc', path: 'README.md' },
-      ],
-      policy: { reviewer_required: false },
-    });
-    const item = work_items[0] ?? (undefined as never);
+    const { service, mission, item } = await started({ reviewer_required: false }, [
+      { type: 'doc', path: 'README.md' },
+    ]);
     // The other item stays open, so the mission runs on.
     const agents = new ScriptedAgents(ctx.town, ({ workItemId }) =>
       workItemId === item.id ? { complete: 'Implemented in src/login.ts' } : null,
