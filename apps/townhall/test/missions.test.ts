@@ -411,6 +411,19 @@ describe('mission routes', () => {
     ]);
   });
 
+  it('DELETE ?force=true of a running mission cancels the task its agent holds', async () => {
+    const { mission_id: id } = await start();
+    await h.town.agents.register({ name: 'backend-1', cli: 'fake', role: 'backend' });
+    await h.town.agents.transition('backend-1', 'idle');
+    await new Dispatcher({ town: h.town, pollMs: 0 }).pass();
+    const [held] = await h.town.tasks.list({ agent: 'backend-1' });
+    expect(held?.state).toBe('assigned');
+    const deleted = await call(h.base, 'DELETE', `/v1/missions/${id}?force=true`);
+    expect(deleted.json).toEqual({ mission_id: id, deleted: true });
+    expect(await h.town.tasks.get(held?.id ?? '')).toMatchObject({ state: 'cancelled' });
+    expectProblem(await call(h.base, 'GET', `/v1/missions/${id}`), 404, 'MISSION_NOT_FOUND');
+  });
+
   it('lists and snoozes watches', async () => {
     const { mission_id: id, work_items } = await start();
     const first = work_items[0]?.id ?? '';

@@ -25,6 +25,15 @@ function dispatcherErrorLine(error: unknown, missionId: string | null): string {
   return `tinytown-worker: ${missionId ? `mission ${missionId}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
 }
 
+/** Stopping an agent is worth a line: otherwise it just looks gone, with nobody saying why. */
+function logReaped(pass: DispatcherPassResult, log: (line: string) => void): void {
+  for (const name of pass.reaped) {
+    log(
+      `tinytown-worker: agent ${name} stopped: its lease ran out (no heartbeat); its queued work waits for 'tt restart ${name}' or 'tt reclaim'`,
+    );
+  }
+}
+
 /**
  * One dispatcher pass, then out: for cron, scripts and a look at what the dispatcher would do now. The
  * leases it took are released before it returns. Returns a line saying what the pass did, and how many
@@ -45,8 +54,9 @@ export async function runOnePass(
   });
   const pass = await dispatcher.pass();
   await dispatcher.stop();
+  logReaped(pass, log);
   return {
-    summary: `tinytown-worker: one pass over ${options.mission ? `mission ${options.mission} of ` : ''}town ${options.town.name} in ${pass.durationMs} ms: ${pass.due} mission(s) due, ${pass.ticked.length} ticked, ${pass.skipped} held by another worker, ${pass.failed} failed; ${pass.reaped} agent(s) recovered`,
+    summary: `tinytown-worker: one pass over ${options.mission ? `mission ${options.mission} of ` : ''}town ${options.town.name} in ${pass.durationMs} ms: missions due ${pass.due}, ticked ${pass.ticked.length}, held by another worker ${pass.skipped}, failed ${pass.failed}; agents recovered ${pass.reaped.length}`,
     failed: pass.failed,
   };
 }
@@ -76,7 +86,7 @@ function workerMetrics(registry: Registry, dispatcher: Dispatcher) {
       registers: [registry],
     }),
     duration: new Histogram({
-      name: 'tinytown_worker_tick_duration_seconds',
+      name: 'tinytown_worker_pass_duration_seconds',
       help: 'Duration of a dispatcher pass.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
@@ -119,13 +129,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   const onTick = (result: DispatcherPassResult) => {
     lastPass = result;
+    logReaped(result, log);
     if (metrics) {
       metrics.passes.inc();
       metrics.duration.observe(result.durationMs / 1000);
       metrics.ticks.inc({ outcome: 'ok' }, result.ticked.length);
       if (result.failed > 0) metrics.ticks.inc({ outcome: 'failed' }, result.failed);
       if (result.skipped > 0) metrics.ticks.inc({ outcome: 'skipped' }, result.skipped);
-      if (result.reaped > 0) metrics.reaped.inc(result.reaped);
+      if (result.reaped.length > 0) metrics.reaped.inc(result.reaped.length);
       for (const tick of result.ticked) {
         for (const check of tick.watchChecks) metrics.watchChecks.inc({ result: check.result });
       }

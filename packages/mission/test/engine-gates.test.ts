@@ -138,7 +138,8 @@ describe('review gate, fixes and watches', () => {
       time.advance(200_000);
     }
     const polls = ctx.github.requests.filter((r) => r.path.includes('/check-runs')).length - checksBefore;
-    expect(polls).toBeGreaterThanOrEqual(10 * 3);
+    // Polled every time: one read of the CI per poll, shared by the watches of the PR.
+    expect(polls).toBeGreaterThanOrEqual(10);
     expect(await missionTasks(ctx.town, 'fix')).toHaveLength(1);
     const prChecks = (await service.listWatches(mission.id)).find((watch) => watch.kind === 'pr_checks');
     expect(prChecks?.seen.checks).toEqual(['run:70:failure']);
@@ -155,6 +156,59 @@ describe('review gate, fixes and watches', () => {
     expect(status.mission.state).toBe('completed');
     expect(status.watches?.every((watch) => watch.status === 'done')).toBe(true);
     expect(await missionTasks(ctx.town, 'fix')).toHaveLength(1);
+  });
+
+  it('an item waiting only on its PR watches wakes the mission when they are due, not every poll', async () => {
+    ctx.github.setPullRequest(REPO, {
+      number: 7,
+      head_sha: 'sha-7',
+      author: 'w',
+      mergeable_state: 'blocked',
+    });
+    ctx.github.setCheckRuns(REPO, 'sha-7', [{ id: 70, name: 'ci', status: 'in_progress', conclusion: null }]);
+    const { service, mission } = await startOne({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) =>
+      kind === 'work' ? { complete: `Opened ${PR_URL}` } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    const time = clock();
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 5_000, now: time.now });
+    await dispatcher.pass();
+    await agents.play();
+    time.advance(5_000);
+    await dispatcher.pass(); // the submission: four watches, checked at once; CI still running
+    const waiting = await service.get(mission.id, { includeWork: true, includeWatches: true });
+    expect(waiting.work_items?.[0]?.status).toBe('blocked');
+    expect(waiting.watches).toHaveLength(4);
+    // The watches are due again in watch_interval_secs (60 s): the mission is not ticked before.
+    const wake = Date.parse(waiting.mission.next_wake_at ?? '');
+    expect(wake - time.now().getTime()).toBe(60_000);
+    expect(await ctx.town.missions.due(time.now().getTime() + 59_000)).not.toContain(mission.id);
+    expect(await ctx.town.missions.due(time.now().getTime() + 60_000)).toContain(mission.id);
+  });
+
+  it('the four watches of a PR read it, its CI and each listing once per tick, not once per watch', async () => {
+    greenPr(ctx.github, REPO, 7);
+    const { service, mission, item } = await startOne({ reviewer_required: false });
+    await service.updateWorkItem(mission.id, item?.id ?? '', { status: 'done', artifacts: [PR_URL] });
+    const before = ctx.github.requests.length;
+    const pass = await new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 }).pass();
+    expect(pass.ticked[0]?.watchChecks.map((check) => check.result)).toEqual([
+      'resolved',
+      'resolved',
+      'resolved',
+      'resolved',
+    ]);
+    const reads = ctx.github.requests.slice(before).map((request) => `${request.method} ${request.path}`);
+    expect(reads.sort()).toEqual([
+      `GET /repos/${REPO}/commits/sha-7/check-runs`,
+      `GET /repos/${REPO}/commits/sha-7/status`,
+      `GET /repos/${REPO}/issues/7/comments`,
+      `GET /repos/${REPO}/pulls/7`,
+      `GET /repos/${REPO}/pulls/7/comments`,
+      `GET /repos/${REPO}/pulls/7/reviews`,
+    ]);
+    expect((await service.get(mission.id)).mission.state).toBe('completed');
   });
 
   it('auto_merge merges an approved, green, mergeable PR exactly once', async () => {

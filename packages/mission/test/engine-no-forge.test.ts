@@ -28,6 +28,13 @@ describe('missions without a forge', () => {
     const second = await dispatcher.pass();
     expect(second.failed).toBe(0);
     expect((await service.get(mission.id)).mission.state).toBe('completed');
+
+    // A dispatcher for this mission alone still ticks it on every pass, and leaves its record as it ended.
+    const ended = await ctx.town.missions.get(mission.id);
+    const follower = new Dispatcher({ town: ctx.town, mission: mission.id });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await follower.pass()).ticked.map((tick) => tick.state)).toEqual(['completed']);
+    expect(await ctx.town.missions.get(mission.id)).toEqual(ended);
   });
 
   it('a dispatcher for one mission refuses an id that is no UUID when built, not on every pass', async () => {
@@ -104,6 +111,7 @@ describe('missions without a forge', () => {
       });
       expect(Date.parse(watch.next_due_at) - now.getTime()).toBe(60_000);
     }
-    expect((await dispatcher.pass()).ticked[0]?.watchChecks).toEqual([]);
+    // The mission itself waits for them: the next pass does not even tick it.
+    expect((await dispatcher.pass()).ticked).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { isTinytownError, newId } from '@tinytown/core';
+import { isTinytownError, newId, type ObjectiveRef } from '@tinytown/core';
 import { dumpKeys } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, MissionService, parseNote } from '../src/index.js';
@@ -17,11 +17,12 @@ async function code(promise: Promise<unknown>): Promise<string | undefined> {
 describe('mission operations', () => {
   const ctx = useMissionTown('service');
 
-  async function started(policy: Record<string, unknown> = {}) {
+  /** A mission over issue #1 (its item is `item`) and any `more` objectives. */
+  async function started(policy: Record<string, unknown> = {}, more: ObjectiveRef[] = []) {
     ctx.github.setIssue(REPO, { number: 1, title: 'Implement login' });
     const service = new MissionService({ town: ctx.town, forge: ctx.forge, townRoot: process.cwd() });
     const { mission, work_items } = await service.start({
-      objectives: [{ type: 'issue', owner: 'acme', repo: 'app', number: 1 }],
+      objectives: [{ type: 'issue', owner: 'acme', repo: 'app', number: 1 }, ...more],
       policy,
     });
     return { service, mission, item: work_items[0] ?? (undefined as never) };
@@ -110,7 +111,7 @@ describe('mission operations', () => {
     expect((await service.get(mission.id)).mission.objective_refs).toEqual(mission.objective_refs);
     expect((await service.list())[0]?.objective_count).toBe(3);
     const events = await service.events(mission.id, { limit: 100 });
-    expect(events.some((line) => line.includes('Mission started with 3 objective(s)'))).toBe(true);
+    expect(events.some((line) => line.includes('Mission started with 3 objectives'))).toBe(true);
   });
 
   it('work items, watches, snooze, events and notes', async () => {
@@ -186,6 +187,61 @@ describe('mission operations', () => {
     const open = (await ctx.town.tasks.list()).filter((task) => task.state === 'assigned');
     expect(open).toHaveLength(1);
     expect(open[0]?.assigned_to).toBe(agents.agents.get('backend-2')?.id);
+  });
+
+  it('a redirect to a stopped agent is refused, and the agent holding the item keeps its task', async () => {
+    const { service, mission, item } = await started({ reviewer_required: false });
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    const holder = await agents.add('backend-1', 'backend');
+    await agents.add('backend-2', 'backend');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    await dispatcher.pass();
+    const [held] = (await service.getWorkItem(mission.id, item.id)).task_ids;
+    await ctx.town.agents.transition('backend-2', 'stopped');
+    await service.addNote(mission.id, {
+      body: `redirect ${item.id.slice(0, 4)} to backend-2 knows the schema`,
+    });
+    await dispatcher.pass();
+    await dispatcher.pass();
+    expect(await service.getWorkItem(mission.id, item.id)).toMatchObject({
+      status: 'assigned',
+      assigned_to: holder.id,
+      task_ids: [held],
+    });
+    expect(await ctx.town.tasks.get(held ?? '')).toMatchObject({ state: 'assigned', assigned_to: holder.id });
+    const events = await service.events(mission.id, { limit: 20 });
+    expect(
+      events.some((line) =>
+        line.endsWith(
+          "] Dispatcher ignored redirect directive from conductor: agent 'backend-2' is stopped; restart it ('tt restart backend-2') or name another agent",
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it('a redirect note never reopens a done item, named by its full id or not', async () => {
+    const { service, mission, item } = await started({ reviewer_required: false }, [
+      { type: 'doc', path: 'README.md' },
+    ]);
+    // The other item stays open, so the mission runs on.
+    const agents = new ScriptedAgents(ctx.town, ({ workItemId }) =>
+      workItemId === item.id ? { complete: 'Implemented in src/login.ts' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    const dispatcher = new Dispatcher({ town: ctx.town, forge: ctx.forge, pollMs: 0 });
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    const done = await service.getWorkItem(mission.id, item.id);
+    expect(done.status).toBe('done');
+    await service.addNote(mission.id, { body: `redirect ${item.id} to backend-1 once more` });
+    await dispatcher.pass();
+    expect(await service.getWorkItem(mission.id, item.id)).toEqual(done);
+    expect((await ctx.town.tasks.list()).map((task) => task.state).sort()).toEqual(['assigned', 'completed']);
+    const events = await service.events(mission.id, { limit: 5 });
+    expect(
+      events.some((line) => line.includes('ignored redirect directive from conductor: could not resolve')),
+    ).toBe(true);
   });
 
   it('parses notes', () => {

@@ -95,6 +95,49 @@ describe('stalled missions ask for help', () => {
     expect(redirected.task_ids).toHaveLength(2);
   });
 
+  it('a reply does not bring the same question straight back; a retry note hands the failed item out again', async () => {
+    const { service, mission, item, dispatcher } = await started({ reviewer_required: false });
+    let attempts = 0;
+    const agents = new ScriptedAgents(ctx.town, ({ kind }) => {
+      if (kind !== 'work') return null;
+      attempts += 1;
+      return attempts === 1 ? { fail: 'the build is broken' } : { complete: 'Implemented in src/login.ts' };
+    });
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+
+    // A plain reply: the question leaves the inbox and is not asked again until the repeat wait has passed.
+    await service.addNote(mission.id, { body: 'looking into the build' });
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toEqual([]);
+    const later = new Dispatcher({
+      town: ctx.town,
+      forge: ctx.forge,
+      pollMs: 0,
+      now: () => new Date(Date.now() + 31 * 60_000),
+    });
+    await later.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+
+    // "retry", as the conductor would answer: the item is handed out again, and the question withdrawn.
+    await service.addNote(mission.id, { body: 'retry, the build is fixed' });
+    await dispatcher.pass();
+    const retried = await service.getWorkItem(mission.id, item.id);
+    expect(retried).toMatchObject({ status: 'assigned' });
+    expect(retried.task_ids).toHaveLength(2);
+    expect(await helpFor(mission.id)).toEqual([]);
+    const events = await service.events(mission.id, { limit: 100 });
+    expect(
+      events.some((line) => line.includes('(handing out 1 failed work item again, re-checking 0 watches)')),
+    ).toBe(true);
+    await agents.play();
+    await dispatcher.pass();
+    expect((await ctx.town.missions.get(mission.id)).state).toBe('completed');
+  });
+
   it('a mission with ready work and no idle agent says it waits for one, and stops saying so once one takes it', async () => {
     const { service, mission, dispatcher } = await started(
       { reviewer_required: false, max_parallel_items: 1 },
@@ -102,7 +145,7 @@ describe('stalled missions ask for help', () => {
     );
     await dispatcher.pass();
     expect((await service.get(mission.id)).mission.blocked_reason).toBe(
-      'Waiting for an idle agent to take 2 ready work item(s)',
+      'Waiting for an idle agent to take 2 ready work items',
     );
     const agents = new ScriptedAgents(ctx.town, () => null);
     await agents.add('backend-1', 'backend');
@@ -111,6 +154,38 @@ describe('stalled missions ask for help', () => {
     const view = await service.get(mission.id);
     expect(view.summary).toMatchObject({ assigned: 1, ready: 1 });
     expect(view.mission.blocked_reason).toBeNull();
+  });
+
+  it('ready work waiting for agents busy with the same mission is queued, not stalled: nobody is asked', async () => {
+    const { service, mission, dispatcher } = await started(
+      { reviewer_required: false, max_parallel_items: 1 },
+      2,
+    );
+    const agents = new ScriptedAgents(ctx.town, () => null);
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await ctx.town.agents.transition('backend-1', 'working');
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).summary).toMatchObject({ assigned: 1, ready: 1 });
+    expect(await helpFor(mission.id)).toEqual([]);
+    // With nothing in progress the mission is stalled, and the conductor hears of it.
+    const [held] = (await ctx.town.tasks.list()).filter((task) => task.state === 'assigned');
+    await ctx.town.tasks.cancel(held?.id ?? '', 'agent is busy elsewhere');
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).summary).toMatchObject({ assigned: 0, ready: 2 });
+    expect(await helpFor(mission.id)).toEqual([
+      expect.stringContaining(`Mission ${mission.id} has ready work but no idle agents are available`),
+    ]);
+  });
+
+  it('says how many items wait in plain words, one or more', async () => {
+    const { service, mission, dispatcher } = await started({ reviewer_required: false });
+    await dispatcher.pass();
+    expect((await service.get(mission.id)).mission.blocked_reason).toBe(
+      'Waiting for an idle agent to take 1 ready work item',
+    );
+    const events = await service.events(mission.id, { limit: 100 });
+    expect(events.some((line) => line.endsWith('] Compiled 1 work item'))).toBe(true);
   });
 
   it('the status of a mission whose work task failed names the item, the task and why it failed', async () => {
@@ -291,5 +366,29 @@ describe('stalled missions ask for help', () => {
     expect(await helpFor(other.mission.id)).toHaveLength(1);
     await other.service.fail(other.mission.id, 'wrong repository');
     expect(await helpFor(other.mission.id)).toEqual([]);
+  });
+
+  it('a forced delete of an unfinished mission cancels its open tasks and withdraws its help requests', async () => {
+    const { service, mission, work_items, dispatcher } = await started({ reviewer_required: false }, 2);
+    const [failing, open] = work_items;
+    const agents = new ScriptedAgents(ctx.town, ({ workItemId }) =>
+      workItemId === failing?.id ? { fail: 'no login module' } : null,
+    );
+    await agents.add('backend-1', 'backend');
+    await dispatcher.pass();
+    await agents.play();
+    await dispatcher.pass();
+    expect(await helpFor(mission.id)).toHaveLength(1);
+    const [openTask] = (await service.getWorkItem(mission.id, open?.id ?? '')).task_ids;
+    expect((await ctx.town.tasks.get(openTask ?? '')).state).toBe('assigned');
+
+    expect(await service.delete(mission.id, { force: true })).toEqual({
+      mission_id: mission.id,
+      deleted: true,
+    });
+    // Its agent stops working for a mission that is gone, and the conductor is no longer asked about it.
+    expect(await ctx.town.tasks.get(openTask ?? '')).toMatchObject({ state: 'cancelled' });
+    expect(await helpFor(mission.id)).toEqual([]);
+    expect(await ctx.town.missions.find(mission.id)).toBeNull();
   });
 });

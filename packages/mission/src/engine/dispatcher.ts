@@ -45,7 +45,8 @@ export interface DispatcherPassResult {
   skipped: number;
   /** Ticks that lost their lease or failed (nothing they did was written). */
   failed: number;
-  reaped: number;
+  /** Names of the agents this pass's reaper stopped because their lease had run out. */
+  reaped: string[];
 }
 
 /** A mission whose tick failed is retried after this long. */
@@ -123,11 +124,11 @@ export class Dispatcher {
       ticked: [],
       skipped: 0,
       failed: 0,
-      reaped: 0,
+      reaped: [],
     };
     if (this.options.reap !== false) {
       try {
-        result.reaped = (await this.town.recovery.recover()).recovered.length;
+        result.reaped = (await this.town.recovery.recover()).recovered.map((agent) => agent.name);
       } catch (error) {
         this.options.onError?.(error, null);
       }

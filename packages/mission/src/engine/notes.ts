@@ -1,6 +1,7 @@
 import { isTinytownError, isUuid, type MissionNote, matchAgentRef, type WorkItem } from '@tinytown/core';
 import type { AgentPool, MissionDraft } from './draft.js';
-import { clearHelpState, isTerminalMission, setBlocked, setRunning } from './lifecycle.js';
+import { isTerminalMission, setBlocked, setRunning } from './lifecycle.js';
+import { plural } from './plural.js';
 import { workTaskDescription } from './protocol.js';
 
 export type NoteDirective =
@@ -43,7 +44,8 @@ function resolveItem(draft: MissionDraft, ref: string | null): WorkItem | null {
   const open = draft.orderedItems().filter((item) => item.status !== 'done');
   if (ref === null) return open.length === 1 ? (open[0] ?? null) : null;
   const wanted = ref.toLowerCase();
-  if (isUuid(wanted)) return draft.items.get(wanted) ?? null;
+  // A done item stays done (as through the API): a full id resolves among the open items too.
+  if (isUuid(wanted)) return open.find((item) => item.id === wanted) ?? null;
   const matches = open.filter((item) => item.id.startsWith(wanted));
   return matches.length === 1 ? (matches[0] ?? null) : null;
 }
@@ -71,6 +73,14 @@ function redirect(
     // Unknown or ambiguous: logged and skipped, never a poison note that aborts every tick.
     const why = isTinytownError(error) ? error.message : String(error);
     draft.log(`Dispatcher ignored redirect directive from ${note.sender}: ${why}`);
+    return;
+  }
+  // Handed to a stopped agent, the item would only bounce back on the next tick, and whoever held it would
+  // have lost its task for nothing.
+  if (!pool.isAlive(agentId)) {
+    draft.log(
+      `Dispatcher ignored redirect directive from ${note.sender}: agent '${agentName}' is ${pool.get(agentId)?.state ?? 'gone'}; restart it ('tt restart ${agentName}') or name another agent`,
+    );
     return;
   }
   let cancelled = 0;
@@ -111,7 +121,7 @@ function redirect(
   }
   if (draft.mission.state === 'blocked') setRunning(draft);
   draft.log(
-    `Redirected work item '${item.title}' to '${agentName}' from ${note.sender}${cancelled > 0 ? `; cancelled ${cancelled} superseded mission task(s)` : ''}${directive.reason ? ` (${directive.reason})` : ''}`,
+    `Redirected work item '${item.title}' to '${agentName}' from ${note.sender}${cancelled > 0 ? `; cancelled ${plural(cancelled, 'superseded mission task')}` : ''}${directive.reason ? ` (${directive.reason})` : ''}`,
   );
 }
 
@@ -130,7 +140,11 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
           setRunning(draft);
           draft.log(`Dispatcher received resume directive from ${note.sender}: ${note.body}`);
         } else if (state === 'running') {
-          // "Retry": failing or snoozed watches are checked again now.
+          // "Retry": items whose task failed are handed out again, failing or snoozed watches checked now.
+          const retried = draft.failedItems();
+          for (const failed of retried) {
+            draft.setItem(failed.work_item_id, { status: 'ready', assigned_to: null });
+          }
           let rearmed = 0;
           for (const watch of draft.watches.values()) {
             if (watch.status === 'done') continue;
@@ -145,7 +159,7 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
           }
           draft.wakeAtMs = draft.nowMs;
           draft.log(
-            `Dispatcher received retry directive from ${note.sender} (re-checking ${rearmed} watch(es)): ${note.body}`,
+            `Dispatcher received retry directive from ${note.sender} (handing out ${plural(retried.length, 'failed work item')} again, re-checking ${plural(rearmed, 'watch', 'watches')}): ${note.body}`,
           );
         } else {
           draft.log(
@@ -178,9 +192,8 @@ export function processNotes(draft: MissionDraft, pool: AgentPool): number {
     }
     draft.setNote({ ...note, processed_at: draft.nowIso });
   }
-  if (pending.length > 0) {
-    draft.progress = true;
-    if (!isTerminalMission(draft.mission.state)) clearHelpState(draft);
-  }
+  // A reply is progress: the help-request backoff starts over, so a question it did not settle is asked
+  // again after the base wait, not at once (forgetting the question would repeat it in this very tick).
+  if (pending.length > 0) draft.progress = true;
   return pending.length;
 }

@@ -26,6 +26,7 @@ import { type FailedWorkItem, failedWorkItems, newestTaskId } from './blocked.js
 import type { AgentPool, MissionDraft } from './draft.js';
 import { helpSubject } from './help.js';
 import { clearHelpState, isTerminalMission, setBlocked, setRunning, setTerminal } from './lifecycle.js';
+import { plural } from './plural.js';
 import { recordSubmission, type SubmissionOutcome } from './protocol.js';
 import { loadAgentPool, loadDraft } from './tick.js';
 
@@ -218,8 +219,8 @@ export class MissionService {
       blocked_reason: null,
     });
     await this.town.missions.create(mission, stamped, [
-      `Mission started with ${objectives.length} objective(s): ${objectives.map(objectiveLabel).join(', ')}`,
-      `Compiled ${stamped.length} work item(s)`,
+      `Mission started with ${plural(objectives.length, 'objective')}: ${objectives.map(objectiveLabel).join(', ')}`,
+      `Compiled ${plural(stamped.length, 'work item')}`,
     ]);
     return { mission, work_items: stamped };
   }
@@ -357,12 +358,25 @@ export class MissionService {
     });
   }
 
-  /** Deletes a completed or failed mission (any mission with `force`); 409 otherwise. */
+  /**
+   * Deletes a completed or failed mission (any mission with `force`); 409 otherwise. A forced delete of an
+   * unfinished mission fails it first, so its open tasks are cancelled and its help requests withdrawn.
+   */
   async delete(
     id: string,
     options: { force?: boolean } = {},
   ): Promise<{ mission_id: string; deleted: true }> {
     const missionId = parseId(id, 'mission_id');
+    if (options.force) {
+      // Otherwise its agents would go on working for a mission that is gone, and the conductor would
+      // still be asked about it.
+      await this.act(missionId, (draft) => {
+        if (isTerminalMission(draft.mission.state)) return 'already finished';
+        setTerminal(draft, 'failed', 'Deleted by user (forced)');
+        draft.log('Mission deleted by user (forced)');
+        return 'deleted';
+      });
+    }
     await this.town.missions.delete(missionId, options);
     return { mission_id: missionId, deleted: true };
   }
@@ -448,7 +462,7 @@ export class MissionService {
         }
         draft.setItem(itemId, patch);
         draft.log(
-          `Work item '${item.title}' updated through the API${patch.status ? `: ${item.status} -> ${patch.status}` : ''}${added.length > 0 ? ` (+${added.length} artifact(s))` : ''}`,
+          `Work item '${item.title}' updated through the API${patch.status ? `: ${item.status} -> ${patch.status}` : ''}${added.length > 0 ? ` (+${plural(added.length, 'artifact')})` : ''}`,
         );
       }
       if (draft.mission.state === 'running') draft.wakeAtMs = draft.nowMs;

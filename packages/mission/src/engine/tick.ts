@@ -7,6 +7,7 @@ import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
 import { helpSubject, itemHelpReason, itemHelpRequests, withdrawAnsweredHelp } from './help.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
+import { plural } from './plural.js';
 import {
   assignReady,
   finalizeWaiting,
@@ -114,7 +115,9 @@ function assessHelp(draft: MissionDraft, pool: AgentPool, policy: HelpPolicy): s
   if (request) return request.reason;
   const items = [...draft.items.values()];
   const ready = items.filter((item) => item.status === 'ready').length;
-  if (ready > 0 && pool.idle().length === 0) {
+  // Stalled, not queued: while agents work on its other items, ready work simply waits for them.
+  const inProgress = items.some((item) => item.status === 'assigned' || item.status === 'running');
+  if (ready > 0 && !inProgress && pool.idle().length === 0) {
     return `Mission ${mission.id} has ready work but no idle agents are available`;
   }
   const unfit = items.find(
@@ -201,15 +204,18 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
   // An item whose task failed waits for a person, whose note or update wakes the mission: not polled.
   const failed = draft.failedItems();
   const waitingOnPerson = new Set(failed.map((item) => item.work_item_id));
+  // Only an item the reviewer gate holds can move on a poll (a reviewer falling idle takes its review);
+  // one waiting on its PR's watches wakes the mission when they are due.
   const waitingReview = items.some(
     (item) =>
       item.status === 'blocked' &&
       !waitingOnPerson.has(item.id) &&
       draft.liveTasks(item.id).length === 0 &&
-      !item.reviewer_approved,
+      !item.reviewer_approved &&
+      requiresReview(draft, item),
   );
   let reason: string | null = null;
-  if (allDone) reason = `Waiting on ${activeWatches.length} active watch(es)`;
+  if (allDone) reason = `Waiting on ${plural(activeWatches.length, 'active watch', 'active watches')}`;
   else {
     // Said even while other items move: the mission cannot finish without the person these wait for.
     reason = waitingOnOperator(failed);
@@ -217,7 +223,7 @@ function settle(draft: MissionDraft, pollMs: number, stuckMs: number): void {
     const readyCount = items.filter((item) => item.status === 'ready').length;
     if (!reason && readyCount > 0 && inProgress < draft.mission.policy.max_parallel_items) {
       // Assignment ran just before with slots to spare: no agent was idle (or fit) for what is left.
-      reason = `Waiting for an idle agent to take ${readyCount} ready work item(s)`;
+      reason = `Waiting for an idle agent to take ${plural(readyCount, 'ready work item')}`;
     } else if (!reason && !ready && inProgress === 0) {
       reason = 'Waiting on dependency, review, or external watch';
     }
@@ -279,6 +285,7 @@ export async function tickMission(
   const draft = await loadDraft(town, missionId, now);
   if (!draft) return { ...result, skipped: 'missing' };
   result.previousState = draft.mission.state;
+  const finished = isTerminalMission(draft.mission.state);
 
   result.notes = processNotes(draft, pool);
   if (draft.mission.state === 'running') {
@@ -304,7 +311,8 @@ export async function tickMission(
     // Paused: nothing runs until a note or a resume wakes it.
     draft.wakeAtMs = null;
   }
-  draft.setMission({ dispatcher_last_tick_at: now.toISOString() });
+  // A finished mission's record stays as it ended, however often a dispatcher for it alone looks.
+  if (!finished) draft.setMission({ dispatcher_last_tick_at: now.toISOString() });
 
   await town.missions.commit(missionId, token, draft.toCommit());
   result.tasksCreated = draft.createdTaskIds;

@@ -9,7 +9,7 @@ import {
   shouldEscalate,
   WATCH_TRIGGER_SNOOZE_SECS,
 } from '../watches/schedule.js';
-import { fetchPrSnapshot } from '../watches/snapshot.js';
+import { fetchPrSnapshot, sharedReads } from '../watches/snapshot.js';
 import type { AgentPool, MissionDraft } from './draft.js';
 import { createFixTask, requiresReview } from './protocol.js';
 
@@ -194,6 +194,7 @@ export async function checkDueWatches(
     .sort((a, b) => a.next_due_at.localeCompare(b.next_due_at) || a.id.localeCompare(b.id));
   const results: WatchCheck[] = [];
   const concurrency = Math.max(1, options.concurrency ?? 4);
+  const reads = forge ? sharedReads(forge) : forge;
   // Checks and comments first, in parallel; mergeability after them, since an auto-merge waits for the
   // PR's other watches. The draft is only changed synchronously between awaits.
   const first = due.filter((watch) => watch.kind !== 'mergeability');
@@ -202,12 +203,12 @@ export async function checkDueWatches(
     while (next < first.length) {
       const watch = first[next++];
       if (!watch) continue;
-      results.push(await checkOne(draft, pool, forge, draft.watches.get(watch.id) ?? watch, options));
+      results.push(await checkOne(draft, pool, reads, draft.watches.get(watch.id) ?? watch, options));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, first.length) }, worker));
   for (const watch of due.filter((candidate) => candidate.kind === 'mergeability')) {
-    results.push(await checkOne(draft, pool, forge, draft.watches.get(watch.id) ?? watch, options));
+    results.push(await checkOne(draft, pool, reads, draft.watches.get(watch.id) ?? watch, options));
   }
   return results;
 }
