@@ -289,7 +289,20 @@ describe('every failure exits non-zero with one line on stderr', () => {
 
   it('for wrong input, unknown things and illegal transitions', async () => {
     await t.json('spawn', 'carol', '--cli', 'echo');
-    await expectFailure(['assign', 'nobody', 'x'], 1, /Agent not found: nobody/);
+    const tasksBefore = (await t.json<{ tasks: Task[] }>('task', 'list')).tasks.length;
+    await expectFailure(['assign', 'nobody', 'x'], 1, /Agent not found: nobody$/);
+    // A near miss names the agent it was probably meant for, in the line and in --verbose --json's details.
+    await expectFailure(
+      ['assign', 'carl', 'x'],
+      1,
+      /^tt: error: Agent not found: carl \(did you mean "carol"\?\)$/,
+    );
+    await expectFailure(['send', 'CAROLE', 'hi'], 1, /Agent not found: CAROLE \(did you mean "carol"\?\)$/);
+    const typo = await runTt(['assign', 'carl', 'x', '--json', '--verbose'], { cwd: t.dir, env: t.env });
+    expect(JSON.parse(typo.stderr)).toMatchObject({
+      error: { code: 'AGENT_NOT_FOUND', details: { ref: 'carl', suggestions: ['carol'] } },
+    });
+    expect((await t.json<{ tasks: Task[] }>('task', 'list')).tasks).toHaveLength(tasksBefore);
     await expectFailure(
       ['task', 'show', 'not-a-uuid'],
       1,

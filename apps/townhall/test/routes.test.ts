@@ -199,6 +199,9 @@ describe('townhall routes', () => {
       'AGENT_NOT_FOUND',
     );
     expectProblem(await api('GET', '/v1/tasks?agent=ghost'), 404, 'AGENT_NOT_FOUND');
+    const typo = await api('POST', '/v1/tasks/assign', { agent: 'wroker', task: 'x' });
+    expectProblem(typo, 404, 'AGENT_NOT_FOUND');
+    expect(typo.json.detail).toBe('Agent not found: wroker (did you mean "worker"?)');
     expectProblem(await api('GET', '/v1/tasks?state=sleeping'), 400, 'VALIDATION_FAILED');
   });
 
