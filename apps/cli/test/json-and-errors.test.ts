@@ -449,13 +449,22 @@ describe('every failure exits non-zero with one line on stderr', () => {
     });
     expect((await t.tt('interrupt', 'carol')).stdout).toMatch(/ was already paused$/m);
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
-    // A backlog task is claimed or removed, not completed; the refusal says which commands do that.
-    await expectFailure(
-      ['task', 'complete', task.id.slice(0, 8)],
-      1,
-      new RegExp(
-        `^tt: error: Task ${task.id} is in the backlog: claim it first \\('tt backlog claim ${task.id.slice(0, 8)} <agent>'\\), or take it off`,
-      ),
+    // A backlog task is claimed or removed, not completed or failed; the refusal says which commands do that.
+    for (const finish of [['complete'], ['fail', '--reason', 'nobody took it']]) {
+      await expectFailure(
+        ['task', ...finish.slice(0, 1), task.id.slice(0, 8), ...finish.slice(1)],
+        1,
+        new RegExp(
+          `^tt: error: Task ${task.id} is in the backlog: claim it first \\('tt backlog claim ${task.id.slice(0, 8)} <agent>'\\), or take it off \\('tt backlog remove ${task.id.slice(0, 8)}'\\)$`,
+        ),
+      );
+    }
+    expect((await t.json<{ task: Task }>('task', 'show', task.id)).task).toMatchObject({
+      state: 'pending',
+      result: null,
+    });
+    expect((await t.json<{ tasks: Task[] }>('backlog', 'list')).tasks.map((queued) => queued.id)).toContain(
+      task.id,
     );
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));

@@ -64,6 +64,8 @@ describe('state machines', () => {
       ['cold', 'error', 'paused', 'starting', 'stopped', 'working'].sort(),
     );
     expect(statesLeadingTo(TASK_TRANSITIONS, 'completed').sort()).toEqual(['assigned', 'running']);
+    // A backlog task is claimed, cancelled or taken off: nobody worked on it, so it is not failed either.
+    expect(statesLeadingTo(TASK_TRANSITIONS, 'failed').sort()).toEqual(['assigned', 'running']);
   });
 });
 

@@ -43,6 +43,11 @@ export async function assigneeNames(town: Town): Promise<Map<string, string>> {
   return names;
 }
 
+/** Who `id` is, by name; an agent pruned since has no name left, and shows by its id's first characters. */
+export function nameOrShortId(names: ReadonlyMap<string, string>, id: string): string {
+  return names.get(id) ?? id.slice(0, 8);
+}
+
 /**
  * What to do so that a stopped or paused recipient sees what was just put in its inbox: without it, the
  * work sits there silently and the sender is left to wonder why nothing happens.
@@ -58,28 +63,26 @@ async function waitingRecipientHint(town: Town, to: Address): Promise<string | u
 }
 
 /**
- * Runs `finish` (a task's completion). A backlog task is claimed or removed, not completed: that refusal
- * says so, with the commands, instead of 'is pending and cannot become completed'.
+ * Runs `finish` (a task's completion or failure). A backlog task is claimed or removed, not finished: the
+ * town's refusal says so, and here it also names the commands that do that.
  */
-async function finishTask(town: Town, id: string, finish: () => Promise<Task>): Promise<Task> {
+async function finishTask(id: string, finish: () => Promise<Task>): Promise<Task> {
   try {
     return await finish();
   } catch (error) {
-    if (!isTinytownError(error) || error.code !== 'INVALID_TRANSITION') throw error;
-    const task = await town.tasks.get(id).catch(() => undefined);
-    if (task?.state !== 'pending' || task.assigned_to) throw error;
+    if (!isTinytownError(error, 'INVALID_TRANSITION') || error.details.from !== 'pending') throw error;
     const short = id.slice(0, 8);
     throw new TinytownError(
       'INVALID_TRANSITION',
       `Task ${id} is in the backlog: claim it first ('tt backlog claim ${short} <agent>'), or take it off ('tt backlog remove ${short}')`,
-      { task: id, state: task.state },
+      error.details,
       { cause: error },
     );
   }
 }
 
 function taskLine(task: Task, names: Map<string, string>): string {
-  const who = task.assigned_to ? (names.get(task.assigned_to) ?? task.assigned_to.slice(0, 8)) : 'unassigned';
+  const who = task.assigned_to ? nameOrShortId(names, task.assigned_to) : 'unassigned';
   return `${TASK_ICON[task.state]} ${task.id.slice(0, 8)} ${task.state.padEnd(9)} [${who}] ${truncate(task.description, 60)}`;
 }
 
@@ -128,7 +131,7 @@ async function assignedTaskDescriptions(
 /** One event as text: who, and which task and mission it is about (as listings print their ids). */
 function eventLine(event: TownEvent, names: Map<string, string>): string {
   const time = event.timestamp.slice(11, 19);
-  const who = event.agent_id ? (names.get(event.agent_id) ?? event.agent_id.slice(0, 8)) : 'town';
+  const who = event.agent_id ? nameOrShortId(names, event.agent_id) : 'town';
   const about = [
     event.task_id ? `task ${event.task_id.slice(0, 8)}` : undefined,
     event.mission_id ? `mission ${event.mission_id.slice(0, 8)}` : undefined,
@@ -296,8 +299,8 @@ export function registerWorkCommands(program: Command): void {
             ctx.out.result({ messages }, () => {
               if (messages.length === 0) ctx.out.line('No messages yet.');
               for (const message of messages) {
-                const from = names.get(message.from) ?? message.from.slice(0, 8);
-                const to = names.get(message.to) ?? message.to.slice(0, 8);
+                const from = nameOrShortId(names, message.from);
+                const to = nameOrShortId(names, message.to);
                 ctx.out.line(`${message.created_at.slice(11, 19)} ${from} -> ${to}: ${messageLine(message)}`);
               }
             });
@@ -422,7 +425,7 @@ export function registerWorkCommands(program: Command): void {
         act(async (ctx, ref: string, opts: { result?: string }) => {
           const town = await ctx.town();
           const id = await town.tasks.resolveId(ref);
-          const done = await finishTask(town, id, () => town.tasks.complete(id, opts.result, actingAgent()));
+          const done = await finishTask(id, () => town.tasks.complete(id, opts.result, actingAgent()));
           ctx.out.result({ task: done }, () =>
             ctx.out.line(`Task ${done.id} completed: ${truncate(done.result ?? '', 80)}`),
           );
@@ -439,7 +442,8 @@ export function registerWorkCommands(program: Command): void {
       .action(
         act(async (ctx, ref: string, opts: { reason?: string }) => {
           const town = await ctx.town();
-          const failed = await town.tasks.fail(await town.tasks.resolveId(ref), opts.reason, actingAgent());
+          const id = await town.tasks.resolveId(ref);
+          const failed = await finishTask(id, () => town.tasks.fail(id, opts.reason, actingAgent()));
           ctx.out.result({ task: failed }, () =>
             ctx.out.line(`Task ${failed.id} failed: ${truncate(failed.result ?? '', 80)}`),
           );
