@@ -303,11 +303,13 @@ describe('every failure exits non-zero with one line on stderr', () => {
       error: { code: 'AGENT_NOT_FOUND', details: { ref: 'carl', suggestions: ['carol'] } },
     });
     expect((await t.json<{ tasks: Task[] }>('task', 'list')).tasks).toHaveLength(tasksBefore);
+    // An id that cannot be one is a wrong command line; one that could be but names nothing is not found.
     await expectFailure(
       ['task', 'show', 'not-a-uuid'],
-      1,
-      /must be a UUID or its first 4 or more characters/,
+      2,
+      /must be a UUID or its first 4 or more characters, got 'not-a-uuid' \(see tt task show --help\)$/,
     );
+    await expectFailure(['task', 'fail', 'zz'], 2, /\(see tt task fail --help\)$/);
     await expectFailure(['task', 'show', '00000000-0000-4000-8000-000000000000'], 1, /Task not found/);
     await expectFailure(['task', 'list', '--state', 'sleeping'], 2, /state: expected one of/);
     await expectFailure(['spawn', 'carol', '--cli', 'echo'], 1, /already exists/);

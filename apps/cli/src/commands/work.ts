@@ -15,7 +15,7 @@ import {
 } from '@tinytown/core';
 import type { Address, Town } from '@tinytown/store';
 import { type Command, Option } from 'commander';
-import { act, examples } from '../action.js';
+import { AGENT_REF, act, examples } from '../action.js';
 import {
   actingAgent,
   agentArgOrSelf,
@@ -26,6 +26,8 @@ import {
 } from '../context.js';
 import { plural, truncate } from '../output.js';
 import { agentLine, countMessages } from './agents.js';
+
+const TASK_ID = 'task id, or its first 4 or more characters as listings show them';
 
 const TASK_ICON: Record<TaskState, string> = {
   pending: '⏳',
@@ -144,7 +146,7 @@ export function registerWorkCommands(program: Command): void {
     program
       .command('assign')
       .description('Create a task for an agent (or the conductor) and put it in their inbox')
-      .argument('<agent>', 'agent reference, or conductor')
+      .argument('<agent>', `the conductor, or ${AGENT_REF}`)
       .argument('<description>', 'what to do; quote it, it may span lines')
       .option('--tags <tags>', 'comma-separated tags')
       .action(
@@ -165,7 +167,7 @@ export function registerWorkCommands(program: Command): void {
     program
       .command('send')
       .description('Send a message: a task (default), a question, information or an acknowledgement')
-      .argument('<to>', 'agent reference, or conductor')
+      .argument('<to>', `the conductor, or ${AGENT_REF}`)
       .argument('<message>', 'the text')
       .addOption(new Option('--query', 'a question that needs an answer').conflicts(['info', 'ack']))
       .addOption(new Option('--info', 'information, no action needed').conflicts(['ack']))
@@ -209,7 +211,7 @@ export function registerWorkCommands(program: Command): void {
     program
       .command('inbox')
       .description('What waits in an agent’s inbox (read-only)')
-      .argument('[agent]', 'agent reference, or conductor (default: the agent running tt)')
+      .argument('[agent]', `the conductor, or ${AGENT_REF} (default: the agent running tt)`)
       .option('-a, --all', 'every non-empty inbox')
       .action(
         act(async (ctx, ref: string | undefined, opts: { all?: boolean }) => {
@@ -376,13 +378,13 @@ export function registerWorkCommands(program: Command): void {
   const task = examples(
     program.command('task').description('Look at and finish tasks: show, list, complete, fail, current'),
     'tt task list --state running',
-    'tt task complete <task-id> --result "what changed"',
+    'tt task complete 3f0c9a1e --result "what changed"',
   );
   examples(
     task
       .command('show')
       .description('One task in full')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .argument('<task-id>', TASK_ID)
       .action(
         act(async (ctx, ref: string) => {
           const town = await ctx.town();
@@ -391,7 +393,7 @@ export function registerWorkCommands(program: Command): void {
           ctx.out.result({ task: found }, () => printTask(ctx, found, names));
         }),
       ),
-    'tt task show 3f0c…',
+    'tt task show 3f0c9a1e',
   );
   examples(
     task
@@ -419,7 +421,7 @@ export function registerWorkCommands(program: Command): void {
     task
       .command('complete')
       .description('Mark a task completed (a finished task cannot be completed again)')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .argument('<task-id>', TASK_ID)
       .option('--result <text>', 'what was done and where')
       .action(
         act(async (ctx, ref: string, opts: { result?: string }) => {
@@ -431,13 +433,13 @@ export function registerWorkCommands(program: Command): void {
           );
         }),
       ),
-    'tt task complete 3f0c… --result "Added pagination in src/orders.ts, tests in test/orders.test.ts"',
+    'tt task complete 3f0c9a1e --result "Added pagination in src/orders.ts, tests in test/orders.test.ts"',
   );
   examples(
     task
       .command('fail')
       .description('Mark a task failed, saying why')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .argument('<task-id>', TASK_ID)
       .option('--reason <text>', 'what blocks it')
       .action(
         act(async (ctx, ref: string, opts: { reason?: string }) => {
@@ -449,13 +451,13 @@ export function registerWorkCommands(program: Command): void {
           );
         }),
       ),
-    'tt task fail 3f0c… --reason "The staging database is down"',
+    'tt task fail 3f0c9a1e --reason "The staging database is down"',
   );
   examples(
     task
       .command('current')
       .description('The task an agent is working on (default: the agent running tt)')
-      .argument('[agent]', 'agent reference')
+      .argument('[agent]', AGENT_REF)
       .action(
         act(async (ctx, ref: string | undefined) => {
           const town = await ctx.town();
@@ -480,7 +482,7 @@ export function registerWorkCommands(program: Command): void {
       .command('backlog')
       .description('The shared queue of unassigned tasks: add, list, claim, assign-all, remove'),
     'tt backlog add "Write the docs" --tags docs',
-    'tt backlog claim <task-id> backend',
+    'tt backlog claim 3f0c9a1e backend',
   );
   examples(
     backlog
@@ -521,8 +523,8 @@ export function registerWorkCommands(program: Command): void {
     backlog
       .command('claim')
       .description('Take a backlog task for an agent (default: the agent running tt)')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
-      .argument('[agent]', 'agent reference')
+      .argument('<task-id>', TASK_ID)
+      .argument('[agent]', AGENT_REF)
       .action(
         act(async (ctx, taskRef: string, ref: string | undefined) => {
           const town = await ctx.town();
@@ -533,13 +535,13 @@ export function registerWorkCommands(program: Command): void {
           );
         }),
       ),
-    'tt backlog claim 3f0c… backend',
+    'tt backlog claim 3f0c9a1e backend',
   );
   examples(
     backlog
       .command('assign-all')
       .description('Give every backlog task to one agent')
-      .argument('<agent>', 'agent reference')
+      .argument('<agent>', AGENT_REF)
       .action(
         act(async (ctx, ref: string) => {
           const town = await ctx.town();
@@ -559,7 +561,7 @@ export function registerWorkCommands(program: Command): void {
     backlog
       .command('remove')
       .description('Take a task off the backlog and delete it')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .argument('<task-id>', TASK_ID)
       .action(
         act(async (ctx, ref: string) => {
           const town = await ctx.town();
@@ -568,6 +570,6 @@ export function registerWorkCommands(program: Command): void {
           ctx.out.result({ removed: id }, () => ctx.out.line(`Removed task ${id} from the backlog`));
         }),
       ),
-    'tt backlog remove 3f0c…',
+    'tt backlog remove 3f0c9a1e',
   );
 }
