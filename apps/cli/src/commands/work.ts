@@ -330,7 +330,10 @@ export function registerWorkCommands(program: Command): void {
       )
       .option('-c, --count <n>', 'how many', '20')
       .addOption(new Option('--agent <agent>', 'only this agent’s events').conflicts('mission'))
-      .option('--mission <mission-id>', 'only this mission’s activity (its id or first characters)')
+      .option(
+        '--mission <mission-id>',
+        'only this mission’s activity (its id, or its first 4 or more characters)',
+      )
       .option('-f, --follow', 'keep printing new events until Ctrl-C')
       .action(
         act(async (ctx, opts: { count: string; agent?: string; mission?: string; follow?: boolean }) => {
@@ -420,7 +423,7 @@ export function registerWorkCommands(program: Command): void {
   examples(
     task
       .command('complete')
-      .description('Mark a task completed (a finished task cannot be completed again)')
+      .description('Mark a task an agent holds completed (a finished or backlog task cannot be)')
       .argument('<task-id>', TASK_ID)
       .option('--result <text>', 'what was done and where')
       .action(
@@ -438,7 +441,7 @@ export function registerWorkCommands(program: Command): void {
   examples(
     task
       .command('fail')
-      .description('Mark a task failed, saying why')
+      .description('Mark a task an agent holds failed, saying why (a finished or backlog task cannot be)')
       .argument('<task-id>', TASK_ID)
       .option('--reason <text>', 'what blocks it')
       .action(
