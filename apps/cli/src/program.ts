@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { TinytownError } from '@tinytown/core';
 import { Command, CommanderError } from 'commander';
-import { EXIT_USAGE } from './action.js';
+import { commandPath, EXIT_USAGE } from './action.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerConductorCommand } from './commands/conductor.js';
 import { registerMissionCommands } from './commands/mission.js';
@@ -69,13 +69,6 @@ Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.`,
   };
   configure(program);
   return program;
-}
-
-/** `tt task complete`: the words that run `command`. */
-function commandPath(command: Command): string {
-  const words: string[] = [];
-  for (let at: Command | null = command; at; at = at.parent) words.unshift(at.name());
-  return words.join(' ');
 }
 
 /** Runs `tt` with the given argv (process.argv shape). */

@@ -289,12 +289,27 @@ describe('every failure exits non-zero with one line on stderr', () => {
 
   it('for wrong input, unknown things and illegal transitions', async () => {
     await t.json('spawn', 'carol', '--cli', 'echo');
-    await expectFailure(['assign', 'nobody', 'x'], 1, /Agent not found: nobody/);
+    const tasksBefore = (await t.json<{ tasks: Task[] }>('task', 'list')).tasks.length;
+    await expectFailure(['assign', 'nobody', 'x'], 1, /Agent not found: nobody$/);
+    // A near miss names the agent it was probably meant for, in the line and in --verbose --json's details.
+    await expectFailure(
+      ['assign', 'carl', 'x'],
+      1,
+      /^tt: error: Agent not found: carl \(did you mean "carol"\?\)$/,
+    );
+    await expectFailure(['send', 'CAROLE', 'hi'], 1, /Agent not found: CAROLE \(did you mean "carol"\?\)$/);
+    const typo = await runTt(['assign', 'carl', 'x', '--json', '--verbose'], { cwd: t.dir, env: t.env });
+    expect(JSON.parse(typo.stderr)).toMatchObject({
+      error: { code: 'AGENT_NOT_FOUND', details: { ref: 'carl', suggestions: ['carol'] } },
+    });
+    expect((await t.json<{ tasks: Task[] }>('task', 'list')).tasks).toHaveLength(tasksBefore);
+    // An id that cannot be one is a wrong command line; one that could be but names nothing is not found.
     await expectFailure(
       ['task', 'show', 'not-a-uuid'],
-      1,
-      /must be a UUID or its first 4 or more characters/,
+      2,
+      /must be a UUID or its first 4 or more characters, got 'not-a-uuid' \(see tt task show --help\)$/,
     );
+    await expectFailure(['task', 'fail', 'zz'], 2, /\(see tt task fail --help\)$/);
     await expectFailure(['task', 'show', '00000000-0000-4000-8000-000000000000'], 1, /Task not found/);
     await expectFailure(['task', 'list', '--state', 'sleeping'], 2, /state: expected one of/);
     await expectFailure(['spawn', 'carol', '--cli', 'echo'], 1, /already exists/);
@@ -436,13 +451,22 @@ describe('every failure exits non-zero with one line on stderr', () => {
     });
     expect((await t.tt('interrupt', 'carol')).stdout).toMatch(/ was already paused$/m);
     const { task } = await t.json<{ task: Task }>('backlog', 'add', 'finish twice');
-    // A backlog task is claimed or removed, not completed; the refusal says which commands do that.
-    await expectFailure(
-      ['task', 'complete', task.id.slice(0, 8)],
-      1,
-      new RegExp(
-        `^tt: error: Task ${task.id} is in the backlog: claim it first \\('tt backlog claim ${task.id.slice(0, 8)} <agent>'\\), or take it off`,
-      ),
+    // A backlog task is claimed or removed, not completed or failed; the refusal says which commands do that.
+    for (const finish of [['complete'], ['fail', '--reason', 'nobody took it']]) {
+      await expectFailure(
+        ['task', ...finish.slice(0, 1), task.id.slice(0, 8), ...finish.slice(1)],
+        1,
+        new RegExp(
+          `^tt: error: Task ${task.id} is in the backlog: claim it first \\('tt backlog claim ${task.id.slice(0, 8)} <agent>'\\), or take it off \\('tt backlog remove ${task.id.slice(0, 8)}'\\)$`,
+        ),
+      );
+    }
+    expect((await t.json<{ task: Task }>('task', 'show', task.id)).task).toMatchObject({
+      state: 'pending',
+      result: null,
+    });
+    expect((await t.json<{ tasks: Task[] }>('backlog', 'list')).tasks.map((queued) => queued.id)).toContain(
+      task.id,
     );
     await t.json('backlog', 'claim', task.id.slice(0, 8), 'carol');
     await t.json('task', 'complete', task.id.slice(0, 6));

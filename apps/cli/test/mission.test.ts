@@ -186,13 +186,27 @@ describe('tt mission', () => {
     const noRepo = await t.tt('mission', 'start', '#1');
     expect(noRepo.code).toBe(1);
     expect(noRepo.stderr).toMatch(/name the repository/);
+    // A wrong option value is a wrong command line (exit 2), as for a task's options.
     const badRepo = await t.tt('mission', 'start', '#1', '--repo', 'acme');
-    expect(badRepo.code).toBe(1);
-    expect(badRepo.stderr).toMatch(/--repo: expected owner\/repo/);
+    expect(badRepo.code).toBe(2);
+    expect(badRepo.stderr).toBe(
+      "tt: error: --repo: expected owner/repo, got 'acme' (see tt mission start --help)\n",
+    );
 
-    const unknown = await t.tt('mission', 'status', '00000000-0000-4000-8000-000000000000');
-    expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toMatch(/not found/i);
+    // A mission id that cannot be one is a usage error (exit 2), as a task id is; one that could be but
+    // names no mission is not found (exit 1).
+    for (const sub of [['status'], ['stop'], ['resume'], ['delete'], ['note', 'x'], ['item', 'ffff']]) {
+      const malformed = await t.tt('mission', sub[0]!, 'not-a-mission', ...sub.slice(1));
+      expect(malformed.code, `tt mission ${sub[0]}`).toBe(2);
+      expect(malformed.stderr).toBe(
+        `tt: error: mission_id must be a UUID or its first 4 or more characters, got 'not-a-mission' (see tt mission ${sub[0]} --help)\n`,
+      );
+    }
+    for (const ref of ['00000000-0000-4000-8000-000000000000', 'abcd0123']) {
+      const unknown = await t.tt('mission', 'status', ref);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toBe(`tt: error: Mission not found: ${ref}\n`);
+    }
     expect((await t.json<{ count: number }>('mission', 'list', '--all')).count).toBe(1);
   });
 
@@ -233,7 +247,7 @@ describe('tt mission', () => {
     const badStatus = await t.tt('mission', 'item', m8, i8, '--status', 'sleeping');
     expect(badStatus.code).toBe(2);
     expect(badStatus.stderr).toBe(
-      "tt: error: status: expected one of pending, ready, running, blocked, done, got 'sleeping'\n",
+      "tt: error: status: expected one of pending, ready, running, blocked, done, got 'sleeping' (see tt mission item --help)\n",
     );
     const unknownItem = await t.tt('mission', 'item', m8, 'ffff');
     expect(unknownItem.code).toBe(1);
@@ -284,7 +298,7 @@ describe('tt mission', () => {
     expect(lines).toHaveLength(4);
     for (const line of lines) {
       expect(line).toMatch(
-        /^ {2}watch [0-9a-f]{8} \w+ acme\/app#404 active, next check \d{4}-\d\d-\d\dT[\d:.]+Z; 1 failed check\(s\) in a row, last: .*acme\/app#404.*404/,
+        /^ {2}watch [0-9a-f]{8} \w+ acme\/app#404 active, next check \d{4}-\d\d-\d\dT[\d:.]+Z; 1 failed check in a row, last: .*acme\/app#404.*404/,
       );
     }
     expect((await t.json('mission', 'stop', missionId, '--force')) as object).toMatchObject({
@@ -297,9 +311,11 @@ describe('tt mission', () => {
     const id = started.mission.id;
     const running = await t.tt('mission', 'delete', id.slice(0, 8));
     expect(running.code).toBe(1);
+    // The refusal names the exact command and flag, and what each way out does.
     expect(running.stderr).toBe(
-      `tt: error: Mission ${id} is running; only completed or failed missions can be deleted (use force to delete it anyway)\n`,
+      `tt: error: Mission ${id} is running; only a completed or failed mission is deleted. 'tt mission delete ${id.slice(0, 8)} --force' deletes it anyway, with its work items, watches, notes and events (its tasks stay, open ones included); 'tt mission stop ${id.slice(0, 8)} --force' first fails it and cancels its open tasks\n`,
     );
+    expect(await t.json('mission', 'status', id)).toMatchObject({ mission: { state: 'running' } });
     expect((await t.json('mission', 'stop', id, '--force')) as object).toMatchObject({ new_state: 'failed' });
     const deleted = await t.tt('mission', 'delete', id.slice(0, 8));
     expect(deleted.code).toBe(0);
@@ -328,5 +344,25 @@ describe('tt mission', () => {
     } finally {
       await rm(join(t.dir, '.git'), { recursive: true, force: true });
     }
+  });
+});
+
+describe('tt mission --help', () => {
+  it('describes the mission id the same way in every subcommand, with examples that can be typed as shown', async () => {
+    const subcommands = ['start', 'list', 'status', 'stop', 'resume', 'delete', 'item', 'note'];
+    const helps = await Promise.all(
+      subcommands.map(async (sub) => (await t.tt('mission', sub, '--help')).stdout),
+    );
+    helps.push((await t.tt('mission', '--help')).stdout);
+    for (const help of helps) {
+      expect(help.slice(help.indexOf('Examples:'))).not.toMatch(/…|<mission-id>/);
+      const flat = help.replace(/\s+/g, ' ');
+      if (flat.includes(' mission-id ')) {
+        expect(flat).toContain(
+          ' mission-id mission id, or its first 4 or more characters as tt mission list shows them ',
+        );
+      }
+    }
+    expect(helps.filter((help) => /^ {2}mission-id /m.test(help))).toHaveLength(6);
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Agent, Task } from '@tinytown/core';
 import { useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +18,8 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-/** Spawns `name` for one round, gives it a task and waits until it has done it and its process is gone. */
-async function oneRound(name: string, description: string): Promise<Task> {
+/** Spawns `name` for one round, gives it a task (`give`) and waits until it has done it and its process is gone. */
+async function oneRound(name: string, give: (agent: string) => Promise<unknown>): Promise<void> {
   const { pid } = await t.json<{ agent: Agent; pid: number }>(
     'spawn',
     name,
@@ -26,7 +28,7 @@ async function oneRound(name: string, description: string): Promise<Task> {
     '--max-rounds',
     '1',
   );
-  const { task } = await t.json<{ task: Task }>('assign', name, description);
+  await give(name);
   await until(
     async () =>
       (await t.json<{ agents: Agent[] }>('list')).agents.find((agent) => agent.name === name)?.state ===
@@ -35,7 +37,6 @@ async function oneRound(name: string, description: string): Promise<Task> {
     `${name} stopping`,
   );
   await until(() => !alive(pid), 15_000, `${name}'s process exiting`);
-  return task;
 }
 
 describe('counts in text output', () => {
@@ -47,7 +48,7 @@ describe('counts in text output', () => {
   });
 
   it('one of a thing reads as one: 1 round, 1 task, 1 backlog entry', async () => {
-    await oneRound('counter', 'count once');
+    await oneRound('counter', (agent) => t.json('assign', agent, 'count once'));
     expect((await t.tt('list')).stdout).toMatch(/1 round, 1 task done/);
     const added = await t.json<{ task: Task }>('backlog', 'add', 'a lone backlog task');
     expect((await t.tt('backlog', 'list')).stdout).toContain('Backlog (1 task):');
@@ -82,5 +83,38 @@ describe('tt reclaim', () => {
       );
     }
     expect(await t.json('reclaim')).toMatchObject({ reclaimed: 0, destination: { kind: 'listed' } });
+  });
+});
+
+describe('tt plan and tt sync', () => {
+  it('show who finished a task whose agent was pruned since, and cancel a backlog task the plan calls failed', async () => {
+    const file = join(t.dir, 'tasks.toml');
+    const entry = (id: string, status: string) =>
+      `[[tasks]]\nid = "${id}"\ndescription = "${id} work"\nstatus = "${status}"\n`;
+    writeFileSync(file, `${entry('shipped', 'pending')}${entry('dropped', 'pending')}`);
+    expect(await t.json('sync', 'push')).toMatchObject({ created: 2 });
+    const plan = await t.json<{ tasks: { id: string; task_id: string }[] }>('plan');
+    const taskOf = (id: string) => plan.tasks.find((listed) => listed.id === id)!.task_id;
+    let shipper = '';
+    await oneRound('shipper', async (agent) => {
+      shipper = (await t.json<{ agent: Agent }>('backlog', 'claim', taskOf('shipped'), agent)).agent.id;
+    });
+    expect((await t.json<{ removed: string[] }>('prune')).removed).toContain('shipper');
+
+    // A backlog task was never worked on: marked failed in the plan, it is cancelled, as a completed one is.
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/(id = "dropped"[^[]*status = )"pending"/, '$1"failed"'),
+    );
+    expect(await t.json('sync', 'push')).toMatchObject({ updated: 1 });
+    expect((await t.json<{ task: Task }>('task', 'show', taskOf('dropped'))).task).toMatchObject({
+      state: 'cancelled',
+      result: 'Marked failed in the plan',
+    });
+
+    await t.json('sync', 'pull');
+    const lines = (await t.tt('plan')).stdout.split('\n');
+    expect(lines).toContain(`  completed [${shipper.slice(0, 8)}] shipped - shipped work`);
+    expect(lines).toContain('  cancelled [unassigned] dropped - dropped work');
   });
 });

@@ -199,6 +199,9 @@ describe('townhall routes', () => {
       'AGENT_NOT_FOUND',
     );
     expectProblem(await api('GET', '/v1/tasks?agent=ghost'), 404, 'AGENT_NOT_FOUND');
+    const typo = await api('POST', '/v1/tasks/assign', { agent: 'wroker', task: 'x' });
+    expectProblem(typo, 404, 'AGENT_NOT_FOUND');
+    expect(typo.json.detail).toBe('Agent not found: wroker (did you mean "worker"?)');
     expectProblem(await api('GET', '/v1/tasks?state=sleeping'), 400, 'VALIDATION_FAILED');
   });
 
@@ -221,6 +224,22 @@ describe('townhall routes', () => {
       404,
       'TASK_NOT_FOUND',
     );
+  });
+
+  it('refuses to complete or fail a backlog task: it is claimed or removed, not finished', async () => {
+    const queued = await h.town.backlog.add('nobody has it');
+    for (const [verdict, body, to] of [
+      ['complete', { result: 'done' }, 'completed'],
+      ['fail', { error: 'nobody took it' }, 'failed'],
+    ] as const) {
+      const refused = await api('POST', `/v1/tasks/${queued.id}/${verdict}`, body);
+      expectProblem(refused, 409, 'INVALID_TRANSITION');
+      expect(refused.json.detail).toBe(
+        `Task ${queued.id} is in the backlog, so it cannot become ${to}: claim it for an agent first, or take it off the backlog`,
+      );
+    }
+    expect(await h.town.tasks.get(queued.id)).toMatchObject({ state: 'pending', result: null });
+    expect((await h.town.backlog.list()).map((task) => task.id)).toEqual([queued.id]);
   });
 
   it('fences a completion or failure sent on behalf of an agent', async () => {

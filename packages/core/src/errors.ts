@@ -58,8 +58,17 @@ export function isTinytownError(error: unknown, code?: ErrorCode): error is Tiny
   return error instanceof TinytownError && (code === undefined || error.code === code);
 }
 
-export const agentNotFound = (ref: string) =>
-  new TinytownError('AGENT_NOT_FOUND', `Agent not found: ${ref}`, { ref });
+/** `suggestions`: names close to `ref`, offered only where the failure already had the roster at hand. */
+export function agentNotFound(ref: string, suggestions: readonly string[] = []): TinytownError {
+  if (suggestions.length === 0)
+    return new TinytownError('AGENT_NOT_FOUND', `Agent not found: ${ref}`, { ref });
+  const quoted = suggestions.map((name) => `"${name}"`);
+  const offer = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
+  return new TinytownError('AGENT_NOT_FOUND', `Agent not found: ${ref} (did you mean ${offer}?)`, {
+    ref,
+    suggestions: [...suggestions],
+  });
+}
 export const taskNotFound = (id: string) =>
   new TinytownError('TASK_NOT_FOUND', `Task not found: ${id}`, { id });
 export const missionNotFound = (id: string) =>

@@ -7,10 +7,11 @@ export type TaskState = z.infer<typeof TaskState>;
 
 /**
  * Terminal states have no way out: completing a completed task is refused rather than overwriting its
- * result (the original let any transition through).
+ * result (the original let any transition through). A pending task is on the backlog, held by nobody: it
+ * is claimed (or cancelled, or taken off), never completed or failed, since no agent worked on it.
  */
 export const TASK_TRANSITIONS: Transitions<TaskState> = {
-  pending: ['assigned', 'running', 'cancelled', 'failed'],
+  pending: ['assigned', 'running', 'cancelled'],
   assigned: ['assigned', 'running', 'pending', 'completed', 'failed', 'cancelled'],
   running: ['assigned', 'pending', 'completed', 'failed', 'cancelled'],
   completed: [],

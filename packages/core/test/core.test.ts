@@ -64,6 +64,8 @@ describe('state machines', () => {
       ['cold', 'error', 'paused', 'starting', 'stopped', 'working'].sort(),
     );
     expect(statesLeadingTo(TASK_TRANSITIONS, 'completed').sort()).toEqual(['assigned', 'running']);
+    // A backlog task is claimed, cancelled or taken off: nobody worked on it, so it is not failed either.
+    expect(statesLeadingTo(TASK_TRANSITIONS, 'failed').sort()).toEqual(['assigned', 'running']);
   });
 });
 
@@ -96,6 +98,32 @@ describe('agent references', () => {
     expect(codeOf(() => matchAgentRef('nobody', all))).toBe('AGENT_NOT_FOUND');
     expect(codeOf(() => matchAgentRef('  ', all))).toBe('AGENT_NOT_FOUND');
     expect(codeOf(() => matchAgentRef('dddd4444-0000-4000-8000-000000000004', all))).toBe('AGENT_NOT_FOUND');
+  });
+  it('suggests the close names of an unknown reference: a typo, a swap, a prefix, a nickname', () => {
+    const notFound = (ref: string, agents = all) => {
+      try {
+        matchAgentRef(ref, agents);
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'AGENT_NOT_FOUND' });
+        return error as TinytownError;
+      }
+      throw new Error(`'${ref}' matched an agent`);
+    };
+    const typo = notFound('backnd');
+    expect(typo.message).toBe('Agent not found: backnd (did you mean "backend"?)');
+    expect(typo.details).toEqual({ ref: 'backnd', suggestions: ['backend'] });
+    expect(notFound('TSETER').details.suggestions).toEqual(['tester']);
+    expect(notFound('front').details.suggestions).toEqual(['frontend']);
+    expect(notFound('Walt').details.suggestions).toEqual(['tester']);
+    const twins = [...all, agent('dddd4444-0000-4000-8000-000000000004', 'backend2', 'Ada')];
+    expect(notFound('backen', twins).message).toBe(
+      'Agent not found: backen (did you mean "backend" or "backend2"?)',
+    );
+    // Nothing close, a reference too short to judge, a missing id: no guess.
+    for (const ref of ['nobody', 'xy', 'dddd4444-0000-4000-8000-000000000004']) {
+      expect(notFound(ref).message).toBe(`Agent not found: ${ref}`);
+      expect(notFound(ref).details).toEqual({ ref });
+    }
   });
   it('labels an agent without a role by its name', () => {
     expect(displayLabel(b)).toBe('Dorothy [frontend]');

@@ -54,6 +54,7 @@ describe('bad input gives a typed error and changes nothing', () => {
       'INVALID_TRANSITION',
       async (t) => t.tasks.complete((await t.backlog.list())[0]!.id),
     ],
+    ['fail pending task', 'INVALID_TRANSITION', async (t) => t.tasks.fail((await t.backlog.list())[0]!.id)],
     ['send to unknown agent', 'AGENT_NOT_FOUND', (t) => t.messages.send({ to: 'nobody', text: 'hi' })],
     [
       'send from unknown sender',

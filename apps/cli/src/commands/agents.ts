@@ -28,7 +28,7 @@ import {
 } from '@tinytown/core';
 import type { AgentWithQueues, Town, TransitionResult } from '@tinytown/store';
 import { type Command, Option } from 'commander';
-import { act, examples } from '../action.js';
+import { AGENT_REF, act, examples } from '../action.js';
 import { activeMissions, describeMission } from '../active-missions.js';
 import { type CliContext, parseNonNegative, parsePositiveInt } from '../context.js';
 import type { Output } from '../output.js';
@@ -361,7 +361,7 @@ export function registerAgentCommands(program: Command): void {
   program
     .command('agent-loop', { hidden: true })
     .description('Run an agent’s round loop in this process (what spawn starts)')
-    .argument('<agent>', 'agent id or name')
+    .argument('<agent>', AGENT_REF)
     .option('--max-rounds <n>', 'rounds before the loop ends')
     .action(
       act(async (ctx, ref: string, opts: { maxRounds?: string }) => {
@@ -471,7 +471,7 @@ export function registerAgentCommands(program: Command): void {
       program
         .command(name)
         .description(description)
-        .argument('<agent>', 'agent name, nickname, short id or id')
+        .argument('<agent>', AGENT_REF)
         .action(
           act(async (ctx, ref: string) => {
             const town = await ctx.town();
@@ -507,7 +507,7 @@ export function registerAgentCommands(program: Command): void {
     program
       .command('restart')
       .description('Start a stopped agent again (same id, rounds reset)')
-      .argument('<agent>', 'agent reference')
+      .argument('<agent>', AGENT_REF)
       .option('--max-rounds <n>', 'rounds before the loop ends')
       .option('--foreground', 'run the loop in this terminal')
       .action(
@@ -542,7 +542,7 @@ export function registerAgentCommands(program: Command): void {
     program
       .command('wait')
       .description('Wait until an agent has stopped (exit 1 if the timeout passes first)')
-      .argument('<agent>', 'agent reference')
+      .argument('<agent>', AGENT_REF)
       .option('--timeout <secs>', 'give up after this many seconds')
       .action(
         act(async (ctx, ref: string, opts: { timeout?: string }) => {

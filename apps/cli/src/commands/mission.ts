@@ -23,6 +23,8 @@ import { type CliContext, parseChoice, parsePositiveInt } from '../context.js';
 import { plural } from '../output.js';
 import { assigneeNames } from './work.js';
 
+const MISSION_ID = 'mission id, or its first 4 or more characters as tt mission list shows them';
+
 /** `assigned` is the dispatcher's to set (a redirect note names the agent); the service says so too. */
 const WORK_ITEM_STATUSES = WorkStatus.options.filter((status) => status !== 'assigned');
 
@@ -52,7 +54,7 @@ function watchLine(watch: WatchItem): string {
   if (watch.status === 'done') return head;
   const failing =
     watch.consecutive_failures > 0
-      ? `; ${watch.consecutive_failures} failed check(s) in a row, last: ${watch.last_error ?? 'no error recorded'}`
+      ? `; ${plural(watch.consecutive_failures, 'failed check')} in a row, last: ${watch.last_error ?? 'no error recorded'}`
       : '';
   return `${head}, next check ${watch.next_due_at}${failing}`;
 }
@@ -72,6 +74,20 @@ async function noWorkerNote(ctx: CliContext): Promise<string | undefined> {
 /** The mission a full id or its first characters (as `tt mission list` prints them) mean. */
 async function missionId(ctx: CliContext, ref: string): Promise<string> {
   return (await ctx.town()).missions.resolveId(ref);
+}
+
+/**
+ * The refusal to delete a mission that has not ended, with the exact commands: the town's own message
+ * speaks of "force" in general, as REST's `?force=true` reads it too.
+ */
+function stillActive(id: string, refusal: TinytownError): TinytownError {
+  const short = id.slice(0, 8);
+  return new TinytownError(
+    'INVALID_TRANSITION',
+    `Mission ${id} is ${String(refusal.details.state)}; only a completed or failed mission is deleted. 'tt mission delete ${short} --force' deletes it anyway, with its work items, watches, notes and events (its tasks stay, open ones included); 'tt mission stop ${short} --force' first fails it and cancels its open tasks`,
+    { ...refusal.details },
+    { cause: refusal },
+  );
 }
 
 /** The mission engine over this town; GitHub comes from GITHUB_TOKEN / GITHUB_API_URL. */
@@ -108,6 +124,7 @@ function defaultRepo(
     if (!parsed) {
       throw new TinytownError('INVALID_INPUT', `--repo: expected owner/repo, got '${repo}'`, {
         field: 'repo',
+        usage: true,
       });
     }
     return parsed;
@@ -123,7 +140,7 @@ export function registerMissionCommands(program: Command): void {
         'Mission Mode: issues and design docs become a work graph the worker schedules onto agents',
       ),
     'tt mission start acme/app#12 acme/app#13 docs/design.md',
-    'tt mission status <mission-id> --work',
+    'tt mission status 7f3c2b9d --work',
   );
 
   examples(
@@ -176,7 +193,7 @@ export function registerMissionCommands(program: Command): void {
   examples(
     mission
       .command('list')
-      .description('Missions with their progress (active ones unless --all)')
+      .description('List missions with their progress (active ones unless --all)')
       .option('--all', 'include completed and failed missions')
       .action(
         act(async (ctx, opts: { all?: boolean }) => {
@@ -195,8 +212,8 @@ export function registerMissionCommands(program: Command): void {
   examples(
     mission
       .command('status')
-      .description('A mission with its summary counts; --work, --watches and --events add detail')
-      .argument('<mission-id>', 'the mission id, or its first characters')
+      .description('Show a mission with its summary counts; --work, --watches and --events add detail')
+      .argument('<mission-id>', MISSION_ID)
       .option('--work', 'list the work items')
       .option('--watches', 'list the pull-request watches')
       .option('--events', 'show recent mission events')
@@ -235,14 +252,14 @@ export function registerMissionCommands(program: Command): void {
           });
         }),
       ),
-    'tt mission status 7f3c… --work --watches',
+    'tt mission status 7f3c2b9d --work --watches',
   );
 
   examples(
     mission
       .command('stop')
       .description('Pause a mission (resumable); --force fails it and cancels its open tasks')
-      .argument('<mission-id>', 'the mission id, or its first characters')
+      .argument('<mission-id>', MISSION_ID)
       .option('--force', 'fail the mission instead of pausing it')
       .action(
         act(async (ctx, id: string, opts: { force?: boolean }) => {
@@ -259,14 +276,14 @@ export function registerMissionCommands(program: Command): void {
           );
         }),
       ),
-    'tt mission stop 7f3c…',
+    'tt mission stop 7f3c2b9d',
   );
 
   examples(
     mission
       .command('resume')
-      .description('Resume a stopped (blocked) mission; one already running is left as it is')
-      .argument('<mission-id>', 'the mission id, or its first characters')
+      .description('Resume a stopped mission (state blocked); one already running is left as it is')
+      .argument('<mission-id>', MISSION_ID)
       .action(
         act(async (ctx, id: string) => {
           const resolved = await missionId(ctx, id);
@@ -295,7 +312,7 @@ export function registerMissionCommands(program: Command): void {
           });
         }),
       ),
-    'tt mission resume 7f3c…',
+    'tt mission resume 7f3c2b9d',
   );
 
   examples(
@@ -304,30 +321,33 @@ export function registerMissionCommands(program: Command): void {
       .description(
         'Delete a completed or failed mission with its work items, watches, notes and events (its tasks stay)',
       )
-      .argument('<mission-id>', 'the mission id, or its first characters')
+      .argument('<mission-id>', MISSION_ID)
       .option('--force', 'delete it whatever its state, even while it runs')
       .action(
         act(async (ctx, id: string, opts: { force?: boolean }) => {
-          const result = await (await missions(ctx)).delete(await missionId(ctx, id), {
-            force: opts.force === true,
-          });
+          const resolved = await missionId(ctx, id);
+          const result = await (await missions(ctx))
+            .delete(resolved, { force: opts.force === true })
+            .catch((error: unknown) => {
+              throw isTinytownError(error, 'INVALID_TRANSITION') ? stillActive(resolved, error) : error;
+            });
           ctx.out.result(result, () => ctx.out.line(`Deleted mission ${result.mission_id}`));
         }),
       ),
-    'tt mission delete 7f3c…',
-    'tt mission delete 7f3c… --force   # a mission that is still running or stopped',
+    'tt mission delete 7f3c2b9d',
+    'tt mission delete 7f3c2b9d --force   # a mission that is still running or stopped',
   );
 
   examples(
     mission
       .command('item')
       .description(
-        'One work item of a mission; --status or --artifact change it (ready: hand it out again; done: skip it)',
+        'Show one work item of a mission; --status or --artifact change it (ready: hand it out again; done: skip it)',
       )
-      .argument('<mission-id>', 'the mission id, or its first characters')
+      .argument('<mission-id>', MISSION_ID)
       .argument(
         '<item-id>',
-        'the work item id, or its first characters (tt mission status --work lists them)',
+        'work item id, or its first 4 or more characters as tt mission status --work shows them',
       )
       .option('--status <status>', `set the status: ${WORK_ITEM_STATUSES.join(', ')}`)
       .option('--artifact <ref...>', 'add artifacts: pull request URLs or other references')
@@ -354,16 +374,16 @@ export function registerMissionCommands(program: Command): void {
           });
         }),
       ),
-    'tt mission item 7f3c… 1a2b',
-    'tt mission item 7f3c… 1a2b --status ready    # its task failed: hand it out again',
-    'tt mission item 7f3c… 1a2b --status done --artifact https://github.com/acme/app/pull/7',
+    'tt mission item 7f3c2b9d 1a2b3c4d',
+    'tt mission item 7f3c2b9d 1a2b3c4d --status ready    # its task failed: hand it out again',
+    'tt mission item 7f3c2b9d 1a2b3c4d --status done --artifact https://github.com/acme/app/pull/7',
   );
 
   examples(
     mission
       .command('note')
       .description("Leave the dispatcher a note: 'pause …', 'resume …' or 'redirect <item> to <agent> …'")
-      .argument('<mission-id>', 'the mission id, or its first characters')
+      .argument('<mission-id>', MISSION_ID)
       .argument('<text>', 'the note')
       .action(
         act(async (ctx, id: string, text: string) => {
@@ -385,6 +405,6 @@ export function registerMissionCommands(program: Command): void {
           });
         }),
       ),
-    'tt mission note 7f3c… "pause: waiting for the API freeze"',
+    'tt mission note 7f3c2b9d "pause: waiting for the API freeze"',
   );
 }

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONDUCTOR_ID, isTerminalTaskState, type Task, TinytownError } from '@tinytown/core';
+import { isTerminalTaskState, type Task, TinytownError } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import type { Command } from 'commander';
 import { parse, stringify } from 'smol-toml';
 import { act, examples } from '../action.js';
 import { truncate } from '../output.js';
+import { assigneeNames, nameOrShortId } from './work.js';
 
 export const PLAN_FILE = 'tasks.toml';
 
@@ -103,12 +104,13 @@ function findTask(entry: PlanTask, byId: Map<string, Task>, all: Task[]): Task |
   return all.find((task) => task.tags.includes(planTag(entry.id)));
 }
 
+/** A backlog task was never worked on, so a plan that calls it finished cancels it instead. */
 async function finishLike(town: Town, task: Task, status: string): Promise<boolean> {
   if (isTerminalTaskState(task.state)) return false;
-  if (status === 'completed' && task.state !== 'pending')
-    await town.tasks.complete(task.id, 'Completed (from the plan)');
-  else if (status === 'failed') await town.tasks.fail(task.id, 'Failed (from the plan)');
-  else if (status === 'cancelled' || status === 'completed')
+  const held = task.state !== 'pending';
+  if (status === 'completed' && held) await town.tasks.complete(task.id, 'Completed (from the plan)');
+  else if (status === 'failed' && held) await town.tasks.fail(task.id, 'Failed (from the plan)');
+  else if (status === 'cancelled' || status === 'completed' || status === 'failed')
     await town.tasks.cancel(task.id, `Marked ${status} in the plan`);
   else return false;
   return true;
@@ -149,8 +151,7 @@ export async function syncPush(town: Town, plan: Plan) {
 export async function syncPull(town: Town, plan: Plan) {
   const all = await town.tasks.list();
   const byId = new Map(all.map((task) => [task.id, task]));
-  const names = new Map((await town.agents.list()).map((agent) => [agent.id, agent.name]));
-  names.set(CONDUCTOR_ID, 'conductor');
+  const names = await assigneeNames(town);
   const linked = new Set<string>();
   const result = { updated: 0, added: 0, unchanged: 0 };
   for (const entry of plan.tasks) {
@@ -160,7 +161,7 @@ export async function syncPull(town: Town, plan: Plan) {
       continue;
     }
     linked.add(task.id);
-    const agent = task.assigned_to ? names.get(task.assigned_to) : undefined;
+    const agent = task.assigned_to ? nameOrShortId(names, task.assigned_to) : undefined;
     const before = JSON.stringify(entry);
     entry.task_id = task.id;
     entry.status = task.state;
@@ -175,7 +176,7 @@ export async function syncPull(town: Town, plan: Plan) {
     let id = `t-${task.id.slice(0, 8)}`;
     while (ids.has(id)) id = `${id}x`;
     ids.add(id);
-    const agent = task.assigned_to ? names.get(task.assigned_to) : undefined;
+    const agent = task.assigned_to ? nameOrShortId(names, task.assigned_to) : undefined;
     plan.tasks.push({
       id,
       description: task.description,
@@ -214,8 +215,12 @@ export function registerPlanCommands(program: Command): void {
           ctx.out.result({ file, ...plan }, () => {
             ctx.out.line(`Plan ${file}${plan.meta.description ? `: ${plan.meta.description}` : ''}`);
             for (const task of plan.tasks) {
+              // Only a pending task goes to (or waits on) the backlog; one that ended there was nobody's.
+              const holder =
+                task.agent ??
+                (task.status === 'pending' ? (plan.meta.default_agent ?? 'backlog') : 'unassigned');
               ctx.out.line(
-                `  ${task.status.padEnd(9)} [${task.agent ?? 'backlog'}] ${task.id} - ${truncate(task.description, 60)}`,
+                `  ${task.status.padEnd(9)} [${holder}] ${task.id} - ${truncate(task.description, 60)}`,
               );
             }
           });

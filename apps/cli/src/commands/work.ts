@@ -15,7 +15,7 @@ import {
 } from '@tinytown/core';
 import type { Address, Town } from '@tinytown/store';
 import { type Command, Option } from 'commander';
-import { act, examples } from '../action.js';
+import { AGENT_REF, act, examples } from '../action.js';
 import {
   actingAgent,
   agentArgOrSelf,
@@ -26,6 +26,8 @@ import {
 } from '../context.js';
 import { plural, truncate } from '../output.js';
 import { agentLine, countMessages } from './agents.js';
+
+const TASK_ID = 'task id, or its first 4 or more characters as listings show them';
 
 const TASK_ICON: Record<TaskState, string> = {
   pending: '⏳',
@@ -43,6 +45,11 @@ export async function assigneeNames(town: Town): Promise<Map<string, string>> {
   return names;
 }
 
+/** Who `id` is, by name; an agent pruned since has no name left, and shows by its id's first characters. */
+export function nameOrShortId(names: ReadonlyMap<string, string>, id: string): string {
+  return names.get(id) ?? id.slice(0, 8);
+}
+
 /**
  * What to do so that a stopped or paused recipient sees what was just put in its inbox: without it, the
  * work sits there silently and the sender is left to wonder why nothing happens.
@@ -58,28 +65,26 @@ async function waitingRecipientHint(town: Town, to: Address): Promise<string | u
 }
 
 /**
- * Runs `finish` (a task's completion). A backlog task is claimed or removed, not completed: that refusal
- * says so, with the commands, instead of 'is pending and cannot become completed'.
+ * Runs `finish` (a task's completion or failure). A backlog task is claimed or removed, not finished: the
+ * town's refusal says so, and here it also names the commands that do that.
  */
-async function finishTask(town: Town, id: string, finish: () => Promise<Task>): Promise<Task> {
+async function finishTask(id: string, finish: () => Promise<Task>): Promise<Task> {
   try {
     return await finish();
   } catch (error) {
-    if (!isTinytownError(error) || error.code !== 'INVALID_TRANSITION') throw error;
-    const task = await town.tasks.get(id).catch(() => undefined);
-    if (task?.state !== 'pending' || task.assigned_to) throw error;
+    if (!isTinytownError(error, 'INVALID_TRANSITION') || error.details.from !== 'pending') throw error;
     const short = id.slice(0, 8);
     throw new TinytownError(
       'INVALID_TRANSITION',
       `Task ${id} is in the backlog: claim it first ('tt backlog claim ${short} <agent>'), or take it off ('tt backlog remove ${short}')`,
-      { task: id, state: task.state },
+      error.details,
       { cause: error },
     );
   }
 }
 
 function taskLine(task: Task, names: Map<string, string>): string {
-  const who = task.assigned_to ? (names.get(task.assigned_to) ?? task.assigned_to.slice(0, 8)) : 'unassigned';
+  const who = task.assigned_to ? nameOrShortId(names, task.assigned_to) : 'unassigned';
   return `${TASK_ICON[task.state]} ${task.id.slice(0, 8)} ${task.state.padEnd(9)} [${who}] ${truncate(task.description, 60)}`;
 }
 
@@ -128,7 +133,7 @@ async function assignedTaskDescriptions(
 /** One event as text: who, and which task and mission it is about (as listings print their ids). */
 function eventLine(event: TownEvent, names: Map<string, string>): string {
   const time = event.timestamp.slice(11, 19);
-  const who = event.agent_id ? (names.get(event.agent_id) ?? event.agent_id.slice(0, 8)) : 'town';
+  const who = event.agent_id ? nameOrShortId(names, event.agent_id) : 'town';
   const about = [
     event.task_id ? `task ${event.task_id.slice(0, 8)}` : undefined,
     event.mission_id ? `mission ${event.mission_id.slice(0, 8)}` : undefined,
@@ -141,7 +146,7 @@ export function registerWorkCommands(program: Command): void {
     program
       .command('assign')
       .description('Create a task for an agent (or the conductor) and put it in their inbox')
-      .argument('<agent>', 'agent reference, or conductor')
+      .argument('<agent>', `the conductor, or ${AGENT_REF}`)
       .argument('<description>', 'what to do; quote it, it may span lines')
       .option('--tags <tags>', 'comma-separated tags')
       .action(
@@ -162,7 +167,7 @@ export function registerWorkCommands(program: Command): void {
     program
       .command('send')
       .description('Send a message: a task (default), a question, information or an acknowledgement')
-      .argument('<to>', 'agent reference, or conductor')
+      .argument('<to>', `the conductor, or ${AGENT_REF}`)
       .argument('<message>', 'the text')
       .addOption(new Option('--query', 'a question that needs an answer').conflicts(['info', 'ack']))
       .addOption(new Option('--info', 'information, no action needed').conflicts(['ack']))
@@ -206,7 +211,7 @@ export function registerWorkCommands(program: Command): void {
     program
       .command('inbox')
       .description('What waits in an agent’s inbox (read-only)')
-      .argument('[agent]', 'agent reference, or conductor (default: the agent running tt)')
+      .argument('[agent]', `the conductor, or ${AGENT_REF} (default: the agent running tt)`)
       .option('-a, --all', 'every non-empty inbox')
       .action(
         act(async (ctx, ref: string | undefined, opts: { all?: boolean }) => {
@@ -296,8 +301,8 @@ export function registerWorkCommands(program: Command): void {
             ctx.out.result({ messages }, () => {
               if (messages.length === 0) ctx.out.line('No messages yet.');
               for (const message of messages) {
-                const from = names.get(message.from) ?? message.from.slice(0, 8);
-                const to = names.get(message.to) ?? message.to.slice(0, 8);
+                const from = nameOrShortId(names, message.from);
+                const to = nameOrShortId(names, message.to);
                 ctx.out.line(`${message.created_at.slice(11, 19)} ${from} -> ${to}: ${messageLine(message)}`);
               }
             });
@@ -325,7 +330,10 @@ export function registerWorkCommands(program: Command): void {
       )
       .option('-c, --count <n>', 'how many', '20')
       .addOption(new Option('--agent <agent>', 'only this agent’s events').conflicts('mission'))
-      .option('--mission <mission-id>', 'only this mission’s activity (its id or first characters)')
+      .option(
+        '--mission <mission-id>',
+        'only this mission’s activity (its id, or its first 4 or more characters)',
+      )
       .option('-f, --follow', 'keep printing new events until Ctrl-C')
       .action(
         act(async (ctx, opts: { count: string; agent?: string; mission?: string; follow?: boolean }) => {
@@ -373,13 +381,13 @@ export function registerWorkCommands(program: Command): void {
   const task = examples(
     program.command('task').description('Look at and finish tasks: show, list, complete, fail, current'),
     'tt task list --state running',
-    'tt task complete <task-id> --result "what changed"',
+    'tt task complete 3f0c9a1e --result "what changed"',
   );
   examples(
     task
       .command('show')
       .description('One task in full')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .argument('<task-id>', TASK_ID)
       .action(
         act(async (ctx, ref: string) => {
           const town = await ctx.town();
@@ -388,7 +396,7 @@ export function registerWorkCommands(program: Command): void {
           ctx.out.result({ task: found }, () => printTask(ctx, found, names));
         }),
       ),
-    'tt task show 3f0c…',
+    'tt task show 3f0c9a1e',
   );
   examples(
     task
@@ -415,43 +423,44 @@ export function registerWorkCommands(program: Command): void {
   examples(
     task
       .command('complete')
-      .description('Mark a task completed (a finished task cannot be completed again)')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .description('Mark a task an agent holds completed (a finished or backlog task cannot be)')
+      .argument('<task-id>', TASK_ID)
       .option('--result <text>', 'what was done and where')
       .action(
         act(async (ctx, ref: string, opts: { result?: string }) => {
           const town = await ctx.town();
           const id = await town.tasks.resolveId(ref);
-          const done = await finishTask(town, id, () => town.tasks.complete(id, opts.result, actingAgent()));
+          const done = await finishTask(id, () => town.tasks.complete(id, opts.result, actingAgent()));
           ctx.out.result({ task: done }, () =>
             ctx.out.line(`Task ${done.id} completed: ${truncate(done.result ?? '', 80)}`),
           );
         }),
       ),
-    'tt task complete 3f0c… --result "Added pagination in src/orders.ts, tests in test/orders.test.ts"',
+    'tt task complete 3f0c9a1e --result "Added pagination in src/orders.ts, tests in test/orders.test.ts"',
   );
   examples(
     task
       .command('fail')
-      .description('Mark a task failed, saying why')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .description('Mark a task an agent holds failed, saying why (a finished or backlog task cannot be)')
+      .argument('<task-id>', TASK_ID)
       .option('--reason <text>', 'what blocks it')
       .action(
         act(async (ctx, ref: string, opts: { reason?: string }) => {
           const town = await ctx.town();
-          const failed = await town.tasks.fail(await town.tasks.resolveId(ref), opts.reason, actingAgent());
+          const id = await town.tasks.resolveId(ref);
+          const failed = await finishTask(id, () => town.tasks.fail(id, opts.reason, actingAgent()));
           ctx.out.result({ task: failed }, () =>
             ctx.out.line(`Task ${failed.id} failed: ${truncate(failed.result ?? '', 80)}`),
           );
         }),
       ),
-    'tt task fail 3f0c… --reason "The staging database is down"',
+    'tt task fail 3f0c9a1e --reason "The staging database is down"',
   );
   examples(
     task
       .command('current')
       .description('The task an agent is working on (default: the agent running tt)')
-      .argument('[agent]', 'agent reference')
+      .argument('[agent]', AGENT_REF)
       .action(
         act(async (ctx, ref: string | undefined) => {
           const town = await ctx.town();
@@ -476,7 +485,7 @@ export function registerWorkCommands(program: Command): void {
       .command('backlog')
       .description('The shared queue of unassigned tasks: add, list, claim, assign-all, remove'),
     'tt backlog add "Write the docs" --tags docs',
-    'tt backlog claim <task-id> backend',
+    'tt backlog claim 3f0c9a1e backend',
   );
   examples(
     backlog
@@ -517,8 +526,8 @@ export function registerWorkCommands(program: Command): void {
     backlog
       .command('claim')
       .description('Take a backlog task for an agent (default: the agent running tt)')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
-      .argument('[agent]', 'agent reference')
+      .argument('<task-id>', TASK_ID)
+      .argument('[agent]', AGENT_REF)
       .action(
         act(async (ctx, taskRef: string, ref: string | undefined) => {
           const town = await ctx.town();
@@ -529,13 +538,13 @@ export function registerWorkCommands(program: Command): void {
           );
         }),
       ),
-    'tt backlog claim 3f0c… backend',
+    'tt backlog claim 3f0c9a1e backend',
   );
   examples(
     backlog
       .command('assign-all')
       .description('Give every backlog task to one agent')
-      .argument('<agent>', 'agent reference')
+      .argument('<agent>', AGENT_REF)
       .action(
         act(async (ctx, ref: string) => {
           const town = await ctx.town();
@@ -555,7 +564,7 @@ export function registerWorkCommands(program: Command): void {
     backlog
       .command('remove')
       .description('Take a task off the backlog and delete it')
-      .argument('<task-id>', 'task id, or its first characters as listings show them')
+      .argument('<task-id>', TASK_ID)
       .action(
         act(async (ctx, ref: string) => {
           const town = await ctx.town();
@@ -564,6 +573,6 @@ export function registerWorkCommands(program: Command): void {
           ctx.out.result({ removed: id }, () => ctx.out.line(`Removed task ${id} from the backlog`));
         }),
       ),
-    'tt backlog remove 3f0c…',
+    'tt backlog remove 3f0c9a1e',
   );
 }

@@ -6,6 +6,10 @@
 --   A.claim_next: once done, the assignee claims and starts the oldest backlog task in the same step.
 -- Returns { task, next task or false }.
 local task = load_task(A.id)
+if task.state == 'pending' and TERMINAL_TASK[A.to] and not contains(A.from, 'pending') then
+  fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is in the backlog, so it cannot become ' .. A.to ..
+    ': claim it for an agent first, or take it off the backlog', { from = task.state, to = A.to, id = A.id })
+end
 if not contains(A.from, task.state) then
   fail('INVALID_TRANSITION', 'Task ' .. A.id .. ' is ' .. task.state .. ' and cannot become ' .. A.to,
     { from = task.state, to = A.to, id = A.id })
