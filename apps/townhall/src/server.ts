@@ -13,6 +13,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { destination } from 'pino';
 import type { App, RouteDeps, TownhallSettings } from './context.js';
 import { optionalRequestBodies, tidyOpenApi } from './openapi.js';
 import { registerAuth } from './plugins/auth.js';
@@ -89,11 +90,21 @@ function genReqId(request: IncomingMessage): string {
   return given && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/**
+ * Stdout written synchronously. pino's default buffers and flushes at exit, and that flush retries a
+ * broken pipe forever: with its reader gone (tt up killed outright, a log shipper that died) townhall
+ * hung at its last log line instead of exiting. Written synchronously, the first EPIPE silences the
+ * logger, and nothing is left to flush.
+ */
+function stdoutDestination(): LogDestination {
+  return destination({ dest: 1, sync: true });
+}
+
 function loggerOptions(options: TownhallLogOptions | false | undefined): FastifyServerOptions['logger'] {
   if (options === false) return false;
   return {
     level: options?.level ?? 'info',
-    ...(options?.destination ? { stream: options.destination } : {}),
+    stream: options?.destination ?? stdoutDestination(),
     redact: {
       paths: [
         'req.headers.authorization',

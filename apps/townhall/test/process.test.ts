@@ -351,4 +351,32 @@ describe('the townhall bin', () => {
     expect(await redis.current.client.llen('tt:{hall}:backlog')).toBe(50);
     expect(server.output()).toContain('townhall stopped');
   });
+
+  it('exits 0 on SIGTERM when nothing reads its logs any more (a supervisor killed outright)', async () => {
+    // The hang this guards against was a race at exit, so several servers make it show reliably.
+    const servers = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        startBin(townDir(`name = "orphan${i}"\n`), redis.current.url, {}, [
+          '--port',
+          '0',
+          '--log-level',
+          'trace',
+        ]),
+      ),
+    );
+    for (const server of servers) {
+      server.child.stdout?.destroy();
+      server.child.stderr?.destroy();
+      server.child.kill('SIGTERM');
+    }
+    const codes = await Promise.all(
+      servers.map((server) =>
+        Promise.race([
+          server.exited,
+          new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+        ]),
+      ),
+    );
+    expect(codes).toEqual([0, 0, 0, 0]);
+  });
 });
