@@ -154,8 +154,3 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s ago`;
   return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m ago`;
 }
-
-/** A count and its noun in the right number: `1 round`, `3 rounds`, `1 backlog entry`, `2 backlog entries`. */
-export function plural(count: number, singular: string, many = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : many}`;
-}

@@ -313,7 +313,7 @@ describe('tt mission', () => {
     expect(running.code).toBe(1);
     // The refusal names the exact command and flag, and what each way out does.
     expect(running.stderr).toBe(
-      `tt: error: Mission ${id} is running; only a completed or failed mission is deleted. 'tt mission delete ${id.slice(0, 8)} --force' deletes it anyway, with its work items, watches, notes and events (its tasks stay, open ones included); 'tt mission stop ${id.slice(0, 8)} --force' first fails it and cancels its open tasks\n`,
+      `tt: error: Mission ${id} is running; only a completed or failed mission is deleted. 'tt mission delete ${id.slice(0, 8)} --force' fails it first (its open tasks are cancelled), then deletes it with its work items, watches, notes and events; its finished tasks stay\n`,
     );
     expect(await t.json('mission', 'status', id)).toMatchObject({ mission: { state: 'running' } });
     expect((await t.json('mission', 'stop', id, '--force')) as object).toMatchObject({ new_state: 'failed' });

@@ -1,9 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Agent, Task } from '@tinytown/core';
 import { useTestRedis } from '@tinytown/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plural } from '../src/output.js';
 import { alive, cliCommand, createTown, ECHO_AGENT, type TestTown, until } from './helpers.js';
 
 const redis = useTestRedis({ flushEachTest: false });
@@ -40,13 +39,6 @@ async function oneRound(name: string, give: (agent: string) => Promise<unknown>)
 }
 
 describe('counts in text output', () => {
-  it('plural() puts the noun in the right number', () => {
-    expect(plural(1, 'round')).toBe('1 round');
-    expect(plural(0, 'round')).toBe('0 rounds');
-    expect(plural(2, 'backlog entry', 'backlog entries')).toBe('2 backlog entries');
-    expect(plural(1, 'backlog entry', 'backlog entries')).toBe('1 backlog entry');
-  });
-
   it('one of a thing reads as one: 1 round, 1 task, 1 backlog entry', async () => {
     await oneRound('counter', (agent) => t.json('assign', agent, 'count once'));
     expect((await t.tt('list')).stdout).toMatch(/1 round, 1 task done/);
@@ -116,5 +108,38 @@ describe('tt plan and tt sync', () => {
     const lines = (await t.tt('plan')).stdout.split('\n');
     expect(lines).toContain(`  completed [${shipper.slice(0, 8)}] shipped - shipped work`);
     expect(lines).toContain('  cancelled [unassigned] dropped - dropped work');
+  });
+});
+
+describe('[agent] keep_round_logs', () => {
+  it('is refused unless a whole number of 1 or more, and the runtime keeps that many round logs', async () => {
+    const zero = await t.tt('config', 'agent.keep_round_logs', '0');
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toMatch(/keep_round_logs/);
+    await t.json('config', 'agent.keep_round_logs', '1');
+    try {
+      const { agent, pid } = await t.json<{ agent: Agent; pid: number }>(
+        'spawn',
+        'keeper',
+        '--cli',
+        'echo',
+        '--max-rounds',
+        '2',
+      );
+      const first = (await t.json<{ task: Task }>('assign', 'keeper', 'first')).task;
+      await until(
+        async () => (await t.json<{ task: Task }>('task', 'show', first.id)).task.state === 'completed',
+        30_000,
+        'the first round',
+      );
+      await t.json('assign', 'keeper', 'second');
+      await until(() => !alive(pid), 30_000, "keeper's process exiting after its second round");
+      const logs = readdirSync(join(t.dir, '.tt', 'logs', agent.id)).filter((file) =>
+        file.startsWith('round-'),
+      );
+      expect(logs).toEqual([expect.stringMatching(/^round-2-\d+\.log$/)]);
+    } finally {
+      await t.json('config', 'agent.keep_round_logs', '200');
+    }
   });
 });

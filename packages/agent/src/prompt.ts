@@ -1,7 +1,6 @@
-import { type Agent, displayName, effectiveRole, type MessageBody, type Task } from '@tinytown/core';
+import { type Agent, displayName, effectiveRole, type MessageBody, plural, type Task } from '@tinytown/core';
 import type { BacklogSnapshot } from './backlog-match.js';
 import { fencedBlock, inlineCode } from './markdown.js';
-import { plural } from './plural.js';
 import { oneLine, type RoundClassification } from './round-classifier.js';
 
 export type PromptAgent = Pick<Agent, 'id' | 'name' | 'nickname' | 'role_id'>;

@@ -9,13 +9,13 @@ import {
   isTinytownError,
   type Message,
   parseId,
+  plural,
   TinytownError,
 } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import { backlogSnapshot, inferRoleHint, taskMatchesRole } from './backlog-match.js';
 import { requireInstalledCli } from './cli-executable.js';
 import { type AgentLoopSettings, type CheckedLoopSettings, checkLoopSettings } from './loop-settings.js';
-import { plural } from './plural.js';
 import { type ResolvedCli, resolveAgentCli } from './presets.js';
 import { type RoundOutcome, runCliRound } from './process-runner.js';
 import { buildRoundPrompt, type PromptTask } from './prompt.js';

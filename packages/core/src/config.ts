@@ -51,6 +51,7 @@ export const TownConfig = z
         max_rounds: z.number().int().positive().default(10),
         lease_secs: z.number().int().positive().default(30),
         auto_claim: z.boolean().default(false),
+        keep_round_logs: z.number().int().positive().default(200),
       })
       .strict()
       .default({
@@ -59,6 +60,7 @@ export const TownConfig = z
         max_rounds: 10,
         lease_secs: 30,
         auto_claim: false,
+        keep_round_logs: 200,
       }),
     agent_clis: z.record(z.string(), AgentCliConfig).default({}),
     redis: z

@@ -8,5 +8,6 @@ export * from './message.js';
 export * from './mission.js';
 export * from './names.js';
 export * from './nicknames.js';
+export * from './plural.js';
 export * from './state-machine.js';
 export * from './task.js';

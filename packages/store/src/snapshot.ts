@@ -3,6 +3,7 @@ import {
   invalidInput,
   MissionNote,
   MissionRun,
+  plural,
   TinytownError,
   Uuid,
   WatchItem,
@@ -426,7 +427,7 @@ export async function importTown(
   if ((agentCount > 0 || taskCount > 0 || missionCount > 0) && !options.replace) {
     throw new TinytownError(
       'INVALID_INPUT',
-      `town ${town.name} already has ${agentCount} agent(s), ${taskCount} task(s) and ${missionCount} mission(s); restore with --force to replace them`,
+      `town ${town.name} already has ${plural(agentCount, 'agent')}, ${plural(taskCount, 'task')} and ${plural(missionCount, 'mission')}; restore with --force to replace them`,
       { field: 'town' },
     );
   }

@@ -227,6 +227,8 @@ describe('town snapshots', () => {
     const before = await townKeys('restored');
     await expect(importTown(town, snapshot)).rejects.toMatchObject({
       code: 'INVALID_INPUT',
+      message:
+        'town restored already has 0 agents, 0 tasks and 1 mission; restore with --force to replace them',
       details: { field: 'town' },
     });
     expect(await townKeys('restored')).toEqual(before);

@@ -22,6 +22,7 @@ import {
   isTerminalAgentState,
   isTinytownError,
   type Message,
+  plural,
   type Task,
   TinytownError,
   validateName,
@@ -32,7 +33,7 @@ import { AGENT_REF, act, examples } from '../action.js';
 import { activeMissions, describeMission } from '../active-missions.js';
 import { type CliContext, parseNonNegative, parsePositiveInt } from '../context.js';
 import type { Output } from '../output.js';
-import { ago, plural, truncate } from '../output.js';
+import { ago, truncate } from '../output.js';
 import {
   agentPidFile,
   ensureTtShim,
@@ -99,6 +100,7 @@ function loopSettings(ctx: CliContext, input: LoopSettingsInput) {
     idleTimeoutMs: agent.idle_timeout_secs * 1000,
     roundTimeoutMs: agent.round_timeout_secs * 1000,
     autoClaim: agent.auto_claim,
+    keepRoundLogs: agent.keep_round_logs,
   };
 }
 

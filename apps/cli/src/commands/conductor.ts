@@ -7,13 +7,13 @@ import {
   agentStateLabel,
   displayLabel,
   isTerminalAgentState,
+  plural,
   TinytownError,
 } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import { activeMissions, describeMission } from '../active-missions.js';
-import { plural } from '../output.js';
 import { ensureTtShim, townPaths } from '../processes.js';
 
 /**

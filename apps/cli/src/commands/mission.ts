@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import {
   isTinytownError,
   objectiveLabel,
+  plural,
   TERMINAL_MISSION_STATES,
   TinytownError,
   type WatchItem,
@@ -20,7 +21,6 @@ import {
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import { type CliContext, parseChoice, parsePositiveInt } from '../context.js';
-import { plural } from '../output.js';
 import { assigneeNames } from './work.js';
 
 const MISSION_ID = 'mission id, or its first 4 or more characters as tt mission list shows them';
@@ -84,7 +84,7 @@ function stillActive(id: string, refusal: TinytownError): TinytownError {
   const short = id.slice(0, 8);
   return new TinytownError(
     'INVALID_TRANSITION',
-    `Mission ${id} is ${String(refusal.details.state)}; only a completed or failed mission is deleted. 'tt mission delete ${short} --force' deletes it anyway, with its work items, watches, notes and events (its tasks stay, open ones included); 'tt mission stop ${short} --force' first fails it and cancels its open tasks`,
+    `Mission ${id} is ${String(refusal.details.state)}; only a completed or failed mission is deleted. 'tt mission delete ${short} --force' fails it first (its open tasks are cancelled), then deletes it with its work items, watches, notes and events; its finished tasks stay`,
     { ...refusal.details },
     { cause: refusal },
   );
@@ -322,7 +322,10 @@ export function registerMissionCommands(program: Command): void {
         'Delete a completed or failed mission with its work items, watches, notes and events (its tasks stay)',
       )
       .argument('<mission-id>', MISSION_ID)
-      .option('--force', 'delete it whatever its state, even while it runs')
+      .option(
+        '--force',
+        'delete a mission that has not ended: it is failed first, which cancels its open tasks',
+      )
       .action(
         act(async (ctx, id: string, opts: { force?: boolean }) => {
           const resolved = await missionId(ctx, id);

@@ -7,6 +7,7 @@ import {
   type AgentCliConfig,
   hasConfigKey,
   MachineConfig,
+  plural,
   TinytownError,
   TownConfig,
   validateName,
@@ -27,7 +28,6 @@ import { act, examples } from '../action.js';
 import { formatValue, getPath, keyPath, setConfigKey } from '../config-keys.js';
 import type { CliContext } from '../context.js';
 import { machineConfigFile, readMachineConfig } from '../machine-config.js';
-import { plural } from '../output.js';
 import { isAlive, readPid, stopAgentProcesses, townPaths, waitForExit } from '../processes.js';
 import { readRegistry, registerTown, registryFile } from '../registry.js';
 
@@ -101,6 +101,7 @@ round_timeout_secs = 1800 # a CLI round running longer is killed with everything
 max_rounds = 10           # rounds before an agent's loop ends
 lease_secs = 30           # an agent that misses heartbeats this long is recovered
 auto_claim = false        # idle agents take role-matching backlog tasks by themselves
+keep_round_logs = 200     # round logs kept per agent in .tt/logs/<agent id>/, the newest
 
 # Redis: by default the town runs its own redis-server on .tt/redis.sock ('tt up').
 # Set REDIS_URL, or uncomment this, to use another server:

@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { TinytownError } from '@tinytown/core';
+import { plural, TinytownError } from '@tinytown/core';
 import { type LocalRedis, redactRedisUrl, startLocalRedis, stopLocalRedis, Town } from '@tinytown/store';
 import type { Command } from 'commander';
 import { act, examples } from '../action.js';
 import type { CliContext } from '../context.js';
 import { parsePositiveInt } from '../context.js';
-import { type Colour, plural } from '../output.js';
+import type { Colour } from '../output.js';
 import { isAlive, readPid, removePidFile, stopAgentProcesses, townPaths } from '../processes.js';
 import { createLogLineFormatter } from '../service-log.js';
 

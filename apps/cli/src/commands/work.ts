@@ -6,6 +6,7 @@ import {
   isTinytownError,
   type Message,
   type MessageKind,
+  plural,
   summarizeMessage,
   TASK_STATES,
   type Task,
@@ -24,7 +25,7 @@ import {
   parsePositiveInt,
   selfAgent,
 } from '../context.js';
-import { plural, truncate } from '../output.js';
+import { truncate } from '../output.js';
 import { agentLine, countMessages } from './agents.js';
 
 const TASK_ID = 'task id, or its first 4 or more characters as listings show them';

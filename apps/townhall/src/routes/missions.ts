@@ -126,7 +126,7 @@ export function missionRoutes(app: App, { missions }: RouteDeps): void {
         tags: TAGS,
         summary: 'Delete a mission',
         description:
-          'Deletes the mission with its work items, watches, notes and events (its tasks stay). Only completed or failed missions, unless force=true.',
+          'Deletes the mission with its work items, watches, notes and events (its tasks stay). Only completed or failed missions, unless force=true: a mission that has not ended is then failed first, which cancels its open tasks and withdraws its help requests.',
         operationId: 'deleteMission',
         security: SECURED,
         params: MissionIdParams,

@@ -612,7 +612,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a mission
-         * @description Deletes the mission with its work items, watches, notes and events (its tasks stay). Only completed or failed missions, unless force=true.
+         * @description Deletes the mission with its work items, watches, notes and events (its tasks stay). Only completed or failed missions, unless force=true: a mission that has not ended is then failed first, which cancels its open tasks and withdraws its help requests.
          */
         delete: operations["deleteMission"];
         options?: never;

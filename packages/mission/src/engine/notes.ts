@@ -1,7 +1,13 @@
-import { isTinytownError, isUuid, type MissionNote, matchAgentRef, type WorkItem } from '@tinytown/core';
+import {
+  isTinytownError,
+  isUuid,
+  type MissionNote,
+  matchAgentRef,
+  plural,
+  type WorkItem,
+} from '@tinytown/core';
 import type { AgentPool, MissionDraft } from './draft.js';
 import { isTerminalMission, setBlocked, setRunning } from './lifecycle.js';
-import { plural } from './plural.js';
 import { workTaskDescription } from './protocol.js';
 
 export type NoteDirective =

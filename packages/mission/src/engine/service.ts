@@ -11,6 +11,7 @@ import {
   ObjectiveRef,
   objectiveLabel,
   parseId,
+  plural,
   TinytownError,
   type WatchItem,
   WatchStatus,
@@ -26,7 +27,6 @@ import { type FailedWorkItem, failedWorkItems, newestTaskId } from './blocked.js
 import type { AgentPool, MissionDraft } from './draft.js';
 import { helpSubject } from './help.js';
 import { clearHelpState, isTerminalMission, setBlocked, setRunning, setTerminal } from './lifecycle.js';
-import { plural } from './plural.js';
 import { recordSubmission, type SubmissionOutcome } from './protocol.js';
 import { loadAgentPool, loadDraft } from './tick.js';
 

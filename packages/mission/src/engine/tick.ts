@@ -1,4 +1,4 @@
-import { isTerminalAgentState, type MissionRun } from '@tinytown/core';
+import { isTerminalAgentState, type MissionRun, plural } from '@tinytown/core';
 import type { Town } from '@tinytown/store';
 import type { Forge } from '../forge/forge.js';
 import { baseScore, laneOf } from '../scheduler/scoring.js';
@@ -7,7 +7,6 @@ import { AgentPool, MissionDraft, type PoolAgent } from './draft.js';
 import { helpSubject, itemHelpReason, itemHelpRequests, withdrawAnsweredHelp } from './help.js';
 import { isTerminalMission, setTerminal } from './lifecycle.js';
 import { processNotes } from './notes.js';
-import { plural } from './plural.js';
 import {
   assignReady,
   finalizeWaiting,
