@@ -1,15 +1,22 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTinytownError, missionTaskBinding } from '@tinytown/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Dispatcher, MissionService } from '../src/index.js';
 import { greenPr, ScriptedAgents, useMissionTown } from './support/mission-town.js';
 
 const REPO = 'acme/app';
 
+const roots: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
 async function townRoot(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'tt-mission-'));
+  roots.push(root);
   await mkdir(join(root, 'docs'));
   await writeFile(join(root, 'docs', 'design.md'), '# Auth design\n\nHow login works.\n');
   return root;
