@@ -1,15 +1,10 @@
-import { consumerDiagnostics, readmeExamples } from '@tinytown/testkit';
+import { itCompilesEveryReadmeExample, readmeConsumer } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
 
-const packageDir = new URL('..', import.meta.url);
-const examples = readmeExamples(new URL('../README.md', import.meta.url));
-const diagnostics = (source: string) => consumerDiagnostics(packageDir, source);
+const readme = readmeConsumer(import.meta.url);
 
 describe('the README, as a consumer with strict settings compiles it against the built package', () => {
-  it('compiles every example', () => {
-    expect(examples.length).toBeGreaterThan(0);
-    for (const example of examples) expect(diagnostics(example)).toEqual([]);
-  });
+  itCompilesEveryReadmeExample(readme);
 
   it('optional options take undefined (a value passed through) with exactOptionalPropertyTypes', () => {
     const source = `import { runAgentLoop } from '@tinytown/agent';
@@ -27,6 +22,6 @@ export function run(town: Town, agentId: string, env: Record<string, string | un
   });
 }
 `;
-    expect(diagnostics(source)).toEqual([]);
+    expect(readme.diagnostics(source)).toEqual([]);
   });
 });

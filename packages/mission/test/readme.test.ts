@@ -1,16 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { consumerDiagnostics, readmeExamples } from '@tinytown/testkit';
+import { itCompilesEveryReadmeExample, readmeConsumer } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
 
-const packageDir = new URL('..', import.meta.url);
-const examples = readmeExamples(new URL('../README.md', import.meta.url));
-const diagnostics = (source: string) => consumerDiagnostics(packageDir, source);
+const readme = readmeConsumer(import.meta.url);
 
 describe('the README, as a consumer with strict settings compiles it against the built package', () => {
-  it('compiles every example', () => {
-    expect(examples.length).toBeGreaterThan(0);
-    for (const example of examples) expect(diagnostics(example)).toEqual([]);
-  });
+  itCompilesEveryReadmeExample(readme);
 
   it('optional options take undefined (a value passed through) with exactOptionalPropertyTypes', () => {
     const source = `import { Dispatcher, type Forge, MissionService } from '@tinytown/mission';
@@ -29,7 +24,7 @@ export function build(town: Town, forge: Forge | undefined, env: Record<string, 
   return { missions, dispatcher };
 }
 `;
-    expect(diagnostics(source)).toEqual([]);
+    expect(readme.diagnostics(source)).toEqual([]);
   });
 
   it('the service takes typed input: a misspelt status, a text snooze or a note without a body fails to compile', () => {
@@ -48,7 +43,7 @@ export async function misuse(missions: MissionService, id: string, item: string,
   await missions.addNote(id, { body: 'pause for the freeze', sender: undefined });
 }
 `;
-    expect(diagnostics(source)).toEqual([]);
+    expect(readme.diagnostics(source)).toEqual([]);
   });
 
   it('the declarations name each type once: none is a renamed duplicate a consumer cannot import', () => {

@@ -1,15 +1,10 @@
-import { consumerDiagnostics, readmeExamples } from '@tinytown/testkit';
+import { itCompilesEveryReadmeExample, readmeConsumer } from '@tinytown/testkit';
 import { describe, expect, it } from 'vitest';
 
-const packageDir = new URL('..', import.meta.url);
-const examples = readmeExamples(new URL('../README.md', import.meta.url));
-const diagnostics = (source: string) => consumerDiagnostics(packageDir, source);
+const readme = readmeConsumer(import.meta.url);
 
 describe('the README, as a consumer with strict settings compiles it against the built package', () => {
-  it('compiles every example', () => {
-    expect(examples.length).toBeGreaterThan(0);
-    for (const example of examples) expect(diagnostics(example)).toEqual([]);
-  });
+  itCompilesEveryReadmeExample(readme);
 
   it('optional options take undefined (a value passed through) with exactOptionalPropertyTypes', () => {
     const source = `import { Town } from '@tinytown/store';
@@ -25,7 +20,7 @@ export function connect(url: string, env: Record<string, string | undefined>) {
   });
 }
 `;
-    expect(diagnostics(source)).toEqual([]);
+    expect(readme.diagnostics(source)).toEqual([]);
   });
 
   it('the inputs of the operations take undefined for their optional fields too', () => {
@@ -42,6 +37,6 @@ export async function passThrough(town: Town, opt: Record<string, string | undef
   await town.agents.prune({ all: urgent });
 }
 `;
-    expect(diagnostics(source)).toEqual([]);
+    expect(readme.diagnostics(source)).toEqual([]);
   });
 });
