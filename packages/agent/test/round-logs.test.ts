@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pruneRoundLogs, roundLogFile } from '../src/round-logs.js';
+import { newestRoundLog, pruneRoundLogs, roundLogFile } from '../src/round-logs.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -71,5 +71,20 @@ describe('pruneRoundLogs', () => {
     const files = await writeRounds(3);
     expect(await pruneRoundLogs(dir, 1, roundLogFile(dir, 4, Date.now()))).toEqual([]);
     expect(await names()).toHaveLength(files.length);
+  });
+});
+
+describe('newestRoundLog', () => {
+  it('is the round log started last, whatever its round number; null when there is none', async () => {
+    expect(await newestRoundLog(join(dir, 'no-such-agent'))).toBeNull();
+    await writeFile(join(dir, 'notes.txt'), 'not a log\n');
+    expect(await newestRoundLog(dir)).toBeNull();
+    const files = await writeRounds(3);
+    // A restarted loop numbers its rounds from 1 again: its round 1 is newer than round 3.
+    const restarted = roundLogFile(dir, 1, 1_800_000_000_000);
+    await writeFile(restarted, 'output\n');
+    expect(await newestRoundLog(dir)).toBe(restarted);
+    await rm(restarted);
+    expect(await newestRoundLog(dir)).toBe(files[2]);
   });
 });

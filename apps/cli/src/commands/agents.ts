@@ -1,16 +1,12 @@
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
-import { requireInstalledCli, resolveAgentCli, runAgentLoop } from '@tinytown/agent';
+  newestRoundLog,
+  requireInstalledCli,
+  resolveAgentCli,
+  roundLogDir,
+  runAgentLoop,
+} from '@tinytown/agent';
 import {
   type Agent,
   type AgentState,
@@ -105,15 +101,9 @@ function loopSettings(ctx: CliContext, input: LoopSettingsInput) {
 }
 
 /** The newest round log of an agent on this machine and its last lines (what the CLI said last). */
-function lastRoundLog(root: string, agentId: string): { file: string; tail: string[] } | null {
-  const dir = join(root, '.tt', 'logs', agentId);
-  if (!existsSync(dir)) return null;
-  const newest = readdirSync(dir)
-    .filter((name) => name.startsWith('round-') && name.endsWith('.log'))
-    .map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime)[0];
-  if (!newest) return null;
-  const file = join(dir, newest.name);
+async function lastRoundLog(root: string, agentId: string): Promise<{ file: string; tail: string[] } | null> {
+  const file = await newestRoundLog(roundLogDir(root, agentId));
+  if (file === null) return null;
   const lines = readFileEnd(file, LOG_TAIL_BYTES)
     .split('\n')
     .map((line) => line.trimEnd())
@@ -208,7 +198,7 @@ async function statusDocument(town: Town, ctx: CliContext, options: { deep?: boo
       } = { ...agent, pending: countMessages(inbox.messages), running_tasks: running };
       if (options.deep) {
         row.activity = await town.agents.activity(agent.id, 5);
-        row.last_round = lastRoundLog(ctx.config.root, agent.id);
+        row.last_round = await lastRoundLog(ctx.config.root, agent.id);
       }
       return row;
     }),
